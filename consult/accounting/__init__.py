@@ -1,0 +1,1 @@
+"""The accountant's desk: ledger, exports, tax report, receipts."""

@@ -1,0 +1,1 @@
+"""The consultant's screens over the other domains."""

@@ -1,0 +1,1 @@
+"""Booking: offers, availability, slots, holds, confirmations, manage links, invitations."""

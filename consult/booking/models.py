@@ -1,0 +1,163 @@
+"""Offers and bookings. A booking's busy interval (buffers included) is what may never overlap."""
+
+import secrets
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy import orm as so
+from sqlalchemy.dialects.postgresql import ExcludeConstraint
+
+from ..extensions import UTCDateTime, db, utcnow
+
+
+class Offer(db.Model):
+    __tablename__ = "offers"
+    __table_args__ = (
+        sa.CheckConstraint("price_cents >= 0", name="price_not_negative"),
+        sa.CheckConstraint("duration_minutes > 0", name="duration_positive"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    slug: so.Mapped[str] = so.mapped_column(sa.String(80), unique=True)
+    title_fr: so.Mapped[str] = so.mapped_column(sa.String(200))
+    title_en: so.Mapped[str] = so.mapped_column(sa.String(200))
+    description_fr: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    description_en: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    duration_minutes: so.Mapped[int]
+    #: Pre-tax price in cents of `currency`.
+    price_cents: so.Mapped[int]
+    currency: so.Mapped[str] = so.mapped_column(sa.String(3), default="CAD")
+    taxable: so.Mapped[bool] = so.mapped_column(default=True)
+    active: so.Mapped[bool] = so.mapped_column(default=True)
+    #: The offer every article's call to action leads to.
+    flagship: so.Mapped[bool] = so.mapped_column(default=False)
+    position: so.Mapped[int] = so.mapped_column(default=0)
+
+    def title(self, lang):
+        return self.title_fr if lang == "fr" else self.title_en
+
+    def description(self, lang):
+        return self.description_fr if lang == "fr" else self.description_en
+
+    def __repr__(self):
+        return f"<Offer {self.slug}>"
+
+
+class IllegalTransition(ValueError):
+    """A booking was asked to move to a status it cannot reach from where it is."""
+
+
+HELD = "held"
+CONFIRMED = "confirmed"
+EXPIRED = "expired"
+CANCELLED = "cancelled"
+COMPLETED = "completed"
+NO_SHOW = "no_show"
+STATUSES = (HELD, CONFIRMED, EXPIRED, CANCELLED, COMPLETED, NO_SHOW)
+#: Statuses whose busy interval blocks the calendar.
+BLOCKING = (HELD, CONFIRMED, COMPLETED, NO_SHOW)
+#: The booking state machine; anything else raises IllegalTransition.
+TRANSITIONS = {
+    HELD: {CONFIRMED, EXPIRED, CANCELLED},
+    # A late payment may revive an expired hold whose slot is still free.
+    EXPIRED: {CONFIRMED},
+    CONFIRMED: {CANCELLED, COMPLETED, NO_SHOW},
+    COMPLETED: {NO_SHOW},
+    NO_SHOW: {COMPLETED},
+    CANCELLED: set(),
+}
+
+
+def new_token():
+    return secrets.token_urlsafe(32)
+
+
+def new_reference():
+    # No 0/O/1/I: people read these aloud and type them.
+    alphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+    return "".join(secrets.choice(alphabet) for _ in range(8))
+
+
+class Booking(db.Model):
+    __tablename__ = "bookings"
+    __table_args__ = (
+        sa.CheckConstraint(sa.column("status").in_(STATUSES), name="status_known"),
+        sa.CheckConstraint("starts_at < ends_at", name="starts_before_end"),
+        sa.CheckConstraint(
+            "busy_starts_at <= starts_at AND busy_ends_at >= ends_at", name="busy_covers_session"
+        ),
+        sa.CheckConstraint("total_cents >= 0", name="total_not_negative"),
+        # The database itself refuses two overlapping busy intervals (PostgreSQL);
+        # SQLite gets the same guarantee from one serialized write transaction.
+        ExcludeConstraint(
+            (sa.func.tstzrange(sa.column("busy_starts_at"), sa.column("busy_ends_at")), "&&"),
+            using="gist",
+            where=sa.column("status").in_(BLOCKING),
+            name="bookings_no_overlap",
+        ).ddl_if(dialect="postgresql"),
+        sa.Index("ix_bookings_busy", "busy_starts_at", "busy_ends_at"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: Short code shown to people ("QK7M2PXA").
+    reference: so.Mapped[str] = so.mapped_column(sa.String(12), unique=True, default=new_reference)
+    offer_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("offers.id"))
+    offer: so.Mapped[Offer] = so.relationship(lazy="joined")
+    status: so.Mapped[str] = so.mapped_column(sa.String(12), default=HELD, index=True)
+
+    starts_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+    ends_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+    #: The session widened by the buffers before and after: what may not overlap.
+    busy_starts_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+    busy_ends_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+    #: Until when an unpaid hold keeps its slot; past it, the slot is free again.
+    hold_expires_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+
+    client_name: so.Mapped[str] = so.mapped_column(sa.String(120))
+    client_email: so.Mapped[str] = so.mapped_column(sa.String(254), index=True)
+    client_phone: so.Mapped[str] = so.mapped_column(sa.String(40), default="")
+    organisation: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    organisation_size: so.Mapped[str] = so.mapped_column(sa.String(20), default="")
+    #: What the prospect wants to decide about outsourcing their social media.
+    intake_goal: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    consent_contact: so.Mapped[bool] = so.mapped_column(default=False)
+    #: Language of the emails to the prospect (fr or en).
+    lang: so.Mapped[str] = so.mapped_column(sa.String(2), default="fr")
+    #: The prospect's IANA time zone, for her emails and pages.
+    time_zone: so.Mapped[str] = so.mapped_column(sa.String(64), default="America/Montreal")
+
+    #: The secret in the prospect's private link; never the id.
+    manage_token: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True, default=new_token)
+    #: Stable UID of the calendar invitation; SEQUENCE grows with each change.
+    ics_uid: so.Mapped[str] = so.mapped_column(sa.String(120), unique=True)
+    ics_sequence: so.Mapped[int] = so.mapped_column(default=0)
+    reschedule_count: so.Mapped[int] = so.mapped_column(default=0)
+
+    #: Price snapshot at booking time, in cents; tax_lines as computed by payments.taxes.
+    subtotal_cents: so.Mapped[int] = so.mapped_column(default=0)
+    tax_lines: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)
+    total_cents: so.Mapped[int] = so.mapped_column(default=0)
+    currency: so.Mapped[str] = so.mapped_column(sa.String(3), default="CAD")
+
+    #: The gateway that takes the money (stripe, manual, demo) and its checkout id.
+    gateway: so.Mapped[str] = so.mapped_column(sa.String(12), default="demo")
+    gateway_session_id: so.Mapped[str | None] = so.mapped_column(sa.String(255), index=True)
+
+    owner_notes: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    cancel_reason: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    confirmed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    cancelled_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    reminder_sent_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+
+    def transition(self, status):
+        """Move to `status`, or raise IllegalTransition."""
+        if status not in TRANSITIONS[self.status]:
+            raise IllegalTransition(f"booking {self.reference}: {self.status} -> {status}")
+        self.status = status
+
+    def hold_is_live(self, now):
+        return self.status == HELD and self.hold_expires_at is not None and now < self.hold_expires_at
+
+    def __repr__(self):
+        return f"<Booking {self.reference} {self.status} {self.starts_at:%Y-%m-%d %H:%M}>"

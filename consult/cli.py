@@ -1,0 +1,96 @@
+"""`flask --app app consult ...`: seeding, accounts, and the time-driven jobs cron runs."""
+
+import os
+
+import click
+import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from flask.cli import AppGroup
+
+from .auth.access import ROLES
+from .auth.models import User
+from .extensions import db
+
+consult = AppGroup("consult", help="Site administration commands.")
+
+#: Each domain contributes a seeding function `seed(session, now)`, run in this order.
+DEMO_SEEDERS = [
+    "consult.auth.seed:seed",
+]
+
+#: The demo accounts seed-demo creates; printed by `make run`.
+DEMO_OWNER = ("owner@example.com", "demo-owner-2026")
+DEMO_ACCOUNTANT = ("accountant@example.com", "demo-accountant-2026")
+
+
+@consult.command("seed-demo")
+def seed_demo():
+    """Create demo content and accounts; safe to run again, never over real data."""
+    from .auth.seed import has_real_data
+
+    if has_real_data(db.session):
+        click.echo("This database holds real accounts; demo content was not added.")
+        return
+    from importlib import import_module
+
+    from .extensions import utcnow
+
+    now = utcnow()
+    for dotted in DEMO_SEEDERS:
+        module_name, _, func_name = dotted.partition(":")
+        getattr(import_module(module_name), func_name)(db.session, now)
+    db.session.commit()
+    click.echo(f"Demo site ready at {current_app.config['SITE_URL']}")
+    click.echo(f"  owner:      {DEMO_OWNER[0]} / {DEMO_OWNER[1]}")
+    click.echo(f"  accountant: {DEMO_ACCOUNTANT[0]} / {DEMO_ACCOUNTANT[1]}")
+
+
+@consult.command("create-user")
+@click.option("--email", required=True, help="The address the person signs in with.")
+@click.option("--role", required=True, type=click.Choice(ROLES), help="owner or accountant.")
+@click.option("--name", default="", help="Display name.")
+@click.option(
+    "--password-env",
+    metavar="VAR",
+    help="Read the password from this environment variable instead of asking.",
+)
+def create_user(email, role, name, password_env):
+    """Create a user; asks for the password without echo unless --password-env is given."""
+    try:
+        email = validate_email(email, check_deliverability=False).normalized.lower()
+    except EmailNotValidError as error:
+        raise click.BadParameter(str(error), param_hint="--email") from None
+    if db.session.scalar(sa.select(User).where(User.email == email)):
+        raise click.BadParameter(f"a user with {email} already exists", param_hint="--email")
+    if password_env:
+        password = os.environ.get(password_env)
+        if not password:
+            raise click.BadParameter(
+                f"environment variable {password_env} is empty or unset",
+                param_hint="--password-env",
+            )
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < 10:
+        raise click.BadParameter("the password needs at least 10 characters")
+    user = User(email=email, role=role, name=name)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    click.echo(f"Created {role} {email}.")
+
+
+@consult.command("send-mail")
+def send_mail():
+    """Deliver queued mail; failures stay queued with their error. Cron-safe."""
+    from .mail.outbox import deliver_queued
+
+    sent, failed = deliver_queued(limit=1000)
+    click.echo(f"Sent {sent} message(s); {failed} failed and stay queued.")
+    if failed:
+        raise SystemExit(1)
+
+
+def init_app(app):
+    app.cli.add_command(consult)

@@ -1,0 +1,105 @@
+"""Settings: defaults here, then instance/config.py, then CONSULT_* environment variables."""
+
+import json
+import os
+
+#: The secret key a fresh local install runs with; production refuses it.
+DEV_SECRET_KEY = "dev-only-not-secret"
+
+DEFAULTS = {
+    "ENV_NAME": "development",
+    "SECRET_KEY": DEV_SECRET_KEY,
+    # Empty means the SQLite file instance/consult.sqlite3.
+    "DATABASE_URL": "",
+    "SITE_URL": "http://127.0.0.1:5000",
+    "SITE_NAME": "Consult",
+    "OWNER_NAME": "Consultante",
+    "OWNER_EMAIL": "owner@example.com",
+    "BUSINESS_ADDRESS": "Montréal (Québec)",
+    "DEFAULT_LOCALE": "fr",
+    "LOCALES": ["fr", "en"],
+    "TIME_ZONE": "America/Montreal",
+    "CURRENCY": "CAD",
+    # Tax profile: each tax is computed on the pre-tax amount and rounded half up.
+    "TAXES": [
+        {"code": "GST", "name": "TPS/GST", "rate": "0.05", "registration": "123456789 RT0001"},
+        {"code": "QST", "name": "TVQ/QST", "rate": "0.09975", "registration": "1234567890 TQ0001"},
+    ],
+    # Payments: "demo", "stripe" or "manual".
+    "PAYMENT_GATEWAY": "demo",
+    "STRIPE_SECRET_KEY": "",
+    "STRIPE_WEBHOOK_SECRET": "",
+    "STRIPE_API_BASE": "",
+    "DEMO_WEBHOOK_SECRET": "whsec_demo_local_only",
+    "HOLD_MINUTES": 30,
+    "MANUAL_HOLD_HOURS": 72,
+    "MANUAL_PAYMENT_INSTRUCTIONS": "",
+    # Cancellation policy.
+    "FREE_CANCELLATION_HOURS": 48,
+    "RESCHEDULE_NOTICE_HOURS": 24,
+    "MAX_RESCHEDULES": 1,
+    "REMINDER_HOURS": 24,
+    # Mail: "file" writes to instance/outbox, "smtp" sends.
+    "MAIL_TRANSPORT": "file",
+    "MAIL_FROM": "Consult <no-reply@example.com>",
+    "SMTP_HOST": "localhost",
+    "SMTP_PORT": 587,
+    "SMTP_USERNAME": "",
+    "SMTP_PASSWORD": "",
+    "SMTP_STARTTLS": True,
+    # Rate limits: memory locally, Redis in production (redis://127.0.0.1:6379/0).
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "LOGIN_RATE_LIMIT": "5 per minute;20 per hour",
+    "UPLOAD_MAX_BYTES": 5 * 1024 * 1024,
+}
+
+#: How a boolean environment variable says yes.
+TRUE_WORDS = {"1", "true", "yes", "on"}
+
+
+def from_environment(environ=os.environ):
+    """Read CONSULT_<NAME> variables; JSON values (numbers, lists, booleans) are decoded."""
+    settings = {}
+    for key, raw in environ.items():
+        if not key.startswith("CONSULT_"):
+            continue
+        name = key.removeprefix("CONSULT_")
+        default = DEFAULTS.get(name)
+        settings[name] = _coerce(raw, default)
+    return settings
+
+
+def _coerce(raw, default):
+    if isinstance(default, bool):
+        return raw.strip().lower() in TRUE_WORDS
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, list | dict):
+        return json.loads(raw)
+    return raw
+
+
+class UnsafeProductionSettings(RuntimeError):
+    """Raised at start-up when production settings are unsafe; the message says which."""
+
+
+def check_production(config):
+    """Fail closed: refuse to start production on development secrets or the demo gateway."""
+    if config["ENV_NAME"] != "production":
+        return
+    problems = []
+    if config["SECRET_KEY"] in ("", DEV_SECRET_KEY) or len(config["SECRET_KEY"]) < 32:
+        problems.append("CONSULT_SECRET_KEY must be set to a random value of 32+ characters")
+    if config["PAYMENT_GATEWAY"] == "demo":
+        problems.append("CONSULT_PAYMENT_GATEWAY is 'demo'; use 'stripe' or 'manual'")
+    if config["PAYMENT_GATEWAY"] == "stripe":
+        if not config["STRIPE_SECRET_KEY"]:
+            problems.append("CONSULT_STRIPE_SECRET_KEY is missing")
+        if not config["STRIPE_WEBHOOK_SECRET"]:
+            problems.append("CONSULT_STRIPE_WEBHOOK_SECRET is missing")
+    if not config["SITE_URL"].startswith("https://"):
+        problems.append("CONSULT_SITE_URL must be an https:// address")
+    if problems:
+        raise UnsafeProductionSettings(
+            "Refusing to start in production: " + "; ".join(problems) + "."
+        )

@@ -1,0 +1,1 @@
+"""Public content: home page, articles, speaker bio, talks, inquiries, feeds."""

@@ -1,0 +1,58 @@
+"""Engine settings per database, and the serialized write transaction used on SQLite."""
+
+import sqlalchemy as sa
+
+from .extensions import db
+
+#: Execution option: open the transaction with BEGIN IMMEDIATE on SQLite.
+IMMEDIATE = "consult_begin_immediate"
+
+
+def _configure_sqlite(engine):
+    @sa.event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        # Let SQLAlchemy, not the driver, decide when a transaction begins.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def on_begin(connection):
+        immediate = connection.get_execution_options().get(IMMEDIATE)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def begin_serialized_write(session=None):
+    """Start the session's transaction so that no other writer can interleave.
+
+    On SQLite this takes the database's write lock up front (BEGIN IMMEDIATE); on
+    PostgreSQL it is an ordinary transaction, and constraints do the refusing. Call it
+    before the transaction's first statement.
+    """
+    session = session or db.session
+    if session.in_transaction():
+        # Loading the signed-in user already began a (read) transaction: end it.
+        session.commit()
+    return session.connection(execution_options={IMMEDIATE: True})
+
+
+def is_postgresql():
+    return db.engine.dialect.name == "postgresql"
+
+
+def init_app(app):
+    with app.app_context():
+        engine = db.engine
+        if engine.dialect.name == "sqlite":
+            _configure_sqlite(engine)
+
+
+def ping():
+    """True when the database answers a trivial query."""
+    with db.engine.connect() as connection:
+        connection.execute(sa.text("SELECT 1"))
+    return True
+

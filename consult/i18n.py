@@ -1,0 +1,75 @@
+"""Languages: the locale lives in the URL (/fr/..., /en/...), French by default."""
+
+from pathlib import Path
+
+from flask import current_app, g, request, url_for
+from werkzeug.routing import BaseConverter, BuildError
+
+from .extensions import babel
+
+
+class LangConverter(BaseConverter):
+    """Matches only the site's languages, so /de/... is a plain 404."""
+
+    def __init__(self, url_map, *items):
+        super().__init__(url_map)
+        self.regex = "fr|en"
+
+
+def select_locale():
+    """The URL's language; elsewhere (webhooks, unknown pages) the browser's preference."""
+    lang = g.get("lang")
+    if lang:
+        return lang
+    locales = current_app.config["LOCALES"]
+    if request:
+        best = request.accept_languages.best_match(locales)
+        if best:
+            return best
+    return current_app.config["DEFAULT_LOCALE"]
+
+
+def current_lang():
+    return g.get("lang") or select_locale()
+
+
+def pull_lang(endpoint, values):
+    if values and "lang" in values:
+        g.lang = values.pop("lang")
+
+
+def add_lang(endpoint, values):
+    if "lang" in values or not endpoint:
+        return
+    if current_app.url_map.is_endpoint_expecting(endpoint, "lang"):
+        values["lang"] = current_lang()
+
+
+def switch_language_url(lang):
+    """The same page in another language; pages may override it with `alternates`."""
+    alternates = g.get("alternates")
+    if alternates and lang in alternates:
+        return alternates[lang]
+    endpoint = request.endpoint
+    if endpoint and current_app.url_map.is_endpoint_expecting(endpoint, "lang"):
+        try:
+            return url_for(endpoint, **(request.view_args or {}), lang=lang, **request.args)
+        except BuildError:
+            pass
+    return url_for("content.home", lang=lang)
+
+
+def init_app(app):
+    app.url_map.converters["lang"] = LangConverter
+    babel.init_app(app, locale_selector=select_locale, default_timezone="UTC")
+    app.url_value_preprocessor(pull_lang)
+    app.url_defaults(add_lang)
+    app.jinja_env.globals.update(
+        switch_language_url=switch_language_url, current_lang=current_lang
+    )
+
+
+def translation_directories():
+    """consult/translations and each package's own translations/, merged by Flask-Babel."""
+    root = Path(__file__).parent
+    return [str(path) for path in sorted(root.glob("**/translations")) if path.is_dir()]

@@ -1,0 +1,1 @@
+"""Outgoing mail: messages are queued in the database, then delivered."""

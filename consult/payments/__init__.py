@@ -1,0 +1,1 @@
+"""Payments: gateways, webhooks, refunds, taxes and receipts."""

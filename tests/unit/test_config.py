@@ -1,0 +1,53 @@
+"""Settings: environment decoding and the production safety checks."""
+
+import pytest
+
+from consult.config import DEFAULTS, UnsafeProductionSettings, check_production, from_environment
+
+
+def production(**overrides):
+    config = dict(DEFAULTS, ENV_NAME="production", SECRET_KEY="s" * 40)
+    config.update(PAYMENT_GATEWAY="manual", SITE_URL="https://consult.example")
+    config.update(overrides)
+    return config
+
+
+def test_environment_values_are_decoded_by_the_type_of_their_default():
+    settings = from_environment(
+        {
+            "CONSULT_HOLD_MINUTES": "45",
+            "CONSULT_SMTP_STARTTLS": "false",
+            "CONSULT_LOCALES": '["fr"]',
+            "CONSULT_SITE_NAME": "Studio",
+            "OTHER": "ignored",
+        }
+    )
+    assert settings == {
+        "HOLD_MINUTES": 45,
+        "SMTP_STARTTLS": False,
+        "LOCALES": ["fr"],
+        "SITE_NAME": "Studio",
+    }
+
+
+def test_development_settings_are_accepted_outside_production():
+    check_production(dict(DEFAULTS))
+
+
+def test_production_with_safe_settings_starts():
+    check_production(production())
+
+
+@pytest.mark.parametrize(
+    ("overrides", "named"),
+    [
+        ({"SECRET_KEY": DEFAULTS["SECRET_KEY"]}, "CONSULT_SECRET_KEY"),
+        ({"PAYMENT_GATEWAY": "demo"}, "CONSULT_PAYMENT_GATEWAY"),
+        ({"PAYMENT_GATEWAY": "stripe", "STRIPE_SECRET_KEY": "sk_x"}, "STRIPE_WEBHOOK_SECRET"),
+        ({"PAYMENT_GATEWAY": "stripe", "STRIPE_WEBHOOK_SECRET": "w"}, "STRIPE_SECRET_KEY"),
+        ({"SITE_URL": "http://consult.example"}, "CONSULT_SITE_URL"),
+    ],
+)
+def test_production_refuses_to_start_and_names_the_setting(overrides, named):
+    with pytest.raises(UnsafeProductionSettings, match=named):
+        check_production(production(**overrides))
