@@ -55,4 +55,3 @@ def ping():
     with db.engine.connect() as connection:
         connection.execute(sa.text("SELECT 1"))
     return True
-

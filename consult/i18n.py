@@ -64,9 +64,7 @@ def init_app(app):
     babel.init_app(app, locale_selector=select_locale, default_timezone="UTC")
     app.url_value_preprocessor(pull_lang)
     app.url_defaults(add_lang)
-    app.jinja_env.globals.update(
-        switch_language_url=switch_language_url, current_lang=current_lang
-    )
+    app.jinja_env.globals.update(switch_language_url=switch_language_url, current_lang=current_lang)
 
 
 def translation_directories():

@@ -24,9 +24,7 @@ def staff_nav():
         return []
     entries = sorted(current_app.extensions.get("consult.staff_nav", []), key=lambda e: e[0])
     return [
-        (endpoint, label)
-        for _, endpoint, label, roles in entries
-        if current_user.role in roles
+        (endpoint, label) for _, endpoint, label, roles in entries if current_user.role in roles
     ]
 
 

@@ -157,7 +157,9 @@ class Booking(db.Model):
         self.status = status
 
     def hold_is_live(self, now):
-        return self.status == HELD and self.hold_expires_at is not None and now < self.hold_expires_at
+        return (
+            self.status == HELD and self.hold_expires_at is not None and now < self.hold_expires_at
+        )
 
     def __repr__(self):
         return f"<Booking {self.reference} {self.status} {self.starts_at:%Y-%m-%d %H:%M}>"

@@ -140,6 +140,6 @@ def deliver_after_commit():
     """Best effort right after a request's commit; the CLI retries anything left."""
     try:
         deliver_queued()
-    except Exception:  # noqa: BLE001 - a mail failure must never fail the page that sent it
+    except Exception:
         db.session.rollback()
         current_app.logger.exception("delivering queued mail failed; it stays queued")

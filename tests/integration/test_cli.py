@@ -83,14 +83,30 @@ def test_create_user_rejects_bad_arguments_clearly(app, runner, monkeypatch):
     assert "--email" in bad_email.output
     monkeypatch.setenv("SHORT", "short")
     short = runner.invoke(
-        args=["consult", "create-user", "--email", "o@cabinet.ca", "--role", "owner",
-              "--password-env", "SHORT"]
+        args=[
+            "consult",
+            "create-user",
+            "--email",
+            "o@cabinet.ca",
+            "--role",
+            "owner",
+            "--password-env",
+            "SHORT",
+        ]
     )
     assert short.exit_code == 2
     assert "at least 10 characters" in short.output
     missing = runner.invoke(
-        args=["consult", "create-user", "--email", "o@cabinet.ca", "--role", "owner",
-              "--password-env", "UNSET_VARIABLE"]
+        args=[
+            "consult",
+            "create-user",
+            "--email",
+            "o@cabinet.ca",
+            "--role",
+            "owner",
+            "--password-env",
+            "UNSET_VARIABLE",
+        ]
     )
     assert missing.exit_code == 2
     assert "UNSET_VARIABLE" in missing.output
@@ -101,8 +117,16 @@ def test_create_user_refuses_a_duplicate(app, runner, make_user, monkeypatch):
     make_user(email="o@cabinet.ca")
     monkeypatch.setenv("PW", "a long enough password")
     result = runner.invoke(
-        args=["consult", "create-user", "--email", "o@cabinet.ca", "--role", "owner",
-              "--password-env", "PW"]
+        args=[
+            "consult",
+            "create-user",
+            "--email",
+            "o@cabinet.ca",
+            "--role",
+            "owner",
+            "--password-env",
+            "PW",
+        ]
     )
     assert result.exit_code == 2
     assert "already exists" in result.output

@@ -110,9 +110,7 @@ def test_healthz_reports_a_working_database(client):
 
 
 def test_healthz_reports_an_unreachable_database(tmp_path):
-    app = create_app(
-        make_test_config("postgresql+psycopg://nobody@127.0.0.1:1/none", tmp_path)
-    )
+    app = create_app(make_test_config("postgresql+psycopg://nobody@127.0.0.1:1/none", tmp_path))
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.json["status"] == "error"
