@@ -2,18 +2,31 @@
 
 from .admin.models import AuditEntry
 from .auth.models import User
-from .booking.models import Booking, Offer
+from .booking.models import (
+    AvailabilityRules,
+    Booking,
+    DateOverride,
+    ExternalBusy,
+    Offer,
+    TimeOff,
+    WeeklyHours,
+)
 from .mail.models import OutboxMessage
 from .payments.models import Counter, LedgerEntry, LedgerTax, WebhookEvent
 
 __all__ = [
     "AuditEntry",
+    "AvailabilityRules",
     "Booking",
     "Counter",
+    "DateOverride",
+    "ExternalBusy",
     "LedgerEntry",
     "LedgerTax",
     "Offer",
     "OutboxMessage",
+    "TimeOff",
     "User",
+    "WeeklyHours",
     "WebhookEvent",
 ]

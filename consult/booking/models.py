@@ -1,7 +1,7 @@
 """Offers and bookings. A booking's busy interval (buffers included) is what may never overlap."""
 
 import secrets
-from datetime import datetime
+from datetime import date, datetime, time
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
@@ -163,3 +163,97 @@ class Booking(db.Model):
 
     def __repr__(self):
         return f"<Booking {self.reference} {self.status} {self.starts_at:%Y-%m-%d %H:%M}>"
+
+
+class AvailabilityRules(db.Model):
+    """The owner's booking rules; one row (id 1)."""
+
+    __tablename__ = "availability_rules"
+    __table_args__ = (
+        sa.CheckConstraint("min_notice_hours >= 0", name="notice_not_negative"),
+        sa.CheckConstraint("horizon_days > 0", name="horizon_positive"),
+        sa.CheckConstraint("slot_step_minutes > 0", name="step_positive"),
+        sa.CheckConstraint(
+            "buffer_before_minutes >= 0 AND buffer_after_minutes >= 0", name="buffers_not_negative"
+        ),
+        sa.CheckConstraint(
+            "daily_max_sessions IS NULL OR daily_max_sessions > 0", name="daily_max_positive"
+        ),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: The IANA zone the weekly hours and overrides are written in.
+    time_zone: so.Mapped[str] = so.mapped_column(sa.String(64), default="America/Montreal")
+    min_notice_hours: so.Mapped[int] = so.mapped_column(default=24)
+    horizon_days: so.Mapped[int] = so.mapped_column(default=60)
+    slot_step_minutes: so.Mapped[int] = so.mapped_column(default=30)
+    buffer_before_minutes: so.Mapped[int] = so.mapped_column(default=0)
+    buffer_after_minutes: so.Mapped[int] = so.mapped_column(default=15)
+    #: At most this many sessions on one local day; None for no cap.
+    daily_max_sessions: so.Mapped[int | None] = so.mapped_column(default=4)
+    updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+
+class WeeklyHours(db.Model):
+    """One open interval on a weekday, in local wall-clock time; several per day allowed."""
+
+    __tablename__ = "weekly_hours"
+    __table_args__ = (
+        sa.CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_valid"),
+        sa.CheckConstraint("start_time < end_time", name="starts_before_end"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: 0 = Monday ... 6 = Sunday, as datetime.weekday().
+    weekday: so.Mapped[int]
+    start_time: so.Mapped[time] = so.mapped_column(sa.Time)
+    end_time: so.Mapped[time] = so.mapped_column(sa.Time)
+
+
+class DateOverride(db.Model):
+    """A local date with other hours than usual: closed (no times) or its own intervals."""
+
+    __tablename__ = "date_overrides"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "(closed AND start_time IS NULL AND end_time IS NULL)"
+            " OR (NOT closed AND start_time < end_time)",
+            name="closed_or_interval",
+        ),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    day: so.Mapped[date] = so.mapped_column(sa.Date, index=True)
+    closed: so.Mapped[bool] = so.mapped_column(default=False)
+    start_time: so.Mapped[time | None] = so.mapped_column(sa.Time)
+    end_time: so.Mapped[time | None] = so.mapped_column(sa.Time)
+    note: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+
+
+class TimeOff(db.Model):
+    """A span when nothing can be booked (holidays, a conference), stored in UTC."""
+
+    __tablename__ = "time_off"
+    __table_args__ = (sa.CheckConstraint("starts_at < ends_at", name="starts_before_end"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    starts_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, index=True)
+    ends_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+    reason: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+
+
+class ExternalBusy(db.Model):
+    """A busy time read from the owner's own calendar (ICS address or CalDAV); blocks slots.
+
+    Replaced as a whole by each successful calendar sync, per source.
+    """
+
+    __tablename__ = "external_busy"
+    __table_args__ = (sa.CheckConstraint("starts_at < ends_at", name="starts_before_end"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: "ics" or "caldav".
+    source: so.Mapped[str] = so.mapped_column(sa.String(10), index=True)
+    uid: so.Mapped[str] = so.mapped_column(sa.String(255), default="")
+    starts_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, index=True)
+    ends_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
