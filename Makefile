@@ -22,6 +22,7 @@ translations: $(VENV)/.installed
 		$(BIN)/pybabel --quiet compile -d $$dir || exit 1; \
 	done
 
+run: export CONSULT_SITE_URL ?= http://127.0.0.1:$(PORT)
 run: $(VENV)/.installed translations
 	$(FLASK) db upgrade
 	$(FLASK) consult seed-demo
