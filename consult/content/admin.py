@@ -17,6 +17,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from .. import navigation
 from ..admin.models import record
@@ -31,7 +32,7 @@ from .forms import (
     TalkForm,
     TestimonialForm,
     UploadForm,
-    budget_choices,
+    budget_labels,
 )
 from .models import (
     ANSWERED,
@@ -81,7 +82,9 @@ def zone():
 
 def image_choices():
     uploads = db.session.scalars(sa.select(Upload).order_by(Upload.created_at.desc())).all()
-    return [("", _("None"))] + [(u.filename, u.original_name or u.filename) for u in uploads]
+    return [SelectChoice("", _("None"))] + [
+        SelectChoice(u.filename, u.original_name or u.filename) for u in uploads
+    ]
 
 
 # Articles --------------------------------------------------------------------------------
@@ -117,8 +120,8 @@ def article_form(article):
     others = db.session.scalars(
         sa.select(Article).where(Article.id != article.id).order_by(Article.lang, Article.title)
     ).all()
-    form.translation_id.choices = [("", _("None"))] + [
-        (str(other.id), f"[{other.lang.upper()}] {other.title}") for other in others
+    form.translation_id.choices = [SelectChoice("", _("None"))] + [
+        SelectChoice(str(other.id), f"[{other.lang.upper()}] {other.title}") for other in others
     ]
     return form
 
@@ -435,7 +438,7 @@ def inquiry(inquiry_id):
         zone=zone(),
         zone_name=zone().key,
         status_label=status_label,
-        budget_label=dict(budget_choices())[item.budget_range],
+        budget_label=budget_labels()[item.budget_range],
     ), status
 
 

@@ -11,6 +11,7 @@ from wtforms import (
     HiddenField,
     IntegerField,
     RadioField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -30,19 +31,23 @@ from wtforms.validators import (
 
 from .models import ANSWERED, BUDGET_RANGES, DECLINED, DRAFT, NEW, PUBLISHED, SCHEDULED
 
-LANG_CHOICES = [("fr", "Français"), ("en", "English")]
+LANG_CHOICES = [SelectChoice("fr", "Français"), SelectChoice("en", "English")]
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 
 
-def budget_choices():
-    labels = {
+def budget_labels():
+    return {
         "under-1000": _l("Under $1,000"),
         "1000-2500": _l("$1,000 to $2,500"),
         "2500-5000": _l("$2,500 to $5,000"),
         "over-5000": _l("Over $5,000"),
         "unknown": _l("Not decided yet"),
     }
-    return [(value, labels[value]) for value in BUDGET_RANGES]
+
+
+def budget_choices():
+    labels = budget_labels()
+    return [SelectChoice(value, labels[value]) for value in BUDGET_RANGES]
 
 
 class SpeakingInquiryForm(FlaskForm):
@@ -145,9 +150,9 @@ class ArticleForm(FlaskForm):
     status = RadioField(
         _l("Status"),
         choices=[
-            (DRAFT, _l("Draft (hidden)")),
-            (SCHEDULED, _l("Scheduled")),
-            (PUBLISHED, _l("Published now")),
+            SelectChoice(DRAFT, _l("Draft (hidden)")),
+            SelectChoice(SCHEDULED, _l("Scheduled")),
+            SelectChoice(PUBLISHED, _l("Published now")),
         ],
         default=DRAFT,
     )
@@ -231,7 +236,11 @@ class UploadForm(FlaskForm):
 class InquiryStatusForm(FlaskForm):
     status = SelectField(
         _l("Status"),
-        choices=[(NEW, _l("New")), (ANSWERED, _l("Answered")), (DECLINED, _l("Declined"))],
+        choices=[
+            SelectChoice(NEW, _l("New")),
+            SelectChoice(ANSWERED, _l("Answered")),
+            SelectChoice(DECLINED, _l("Declined")),
+        ],
     )
 
 

@@ -29,7 +29,7 @@ from ..extensions import db, limiter, utcnow
 from ..mail.outbox import deliver_after_commit, queue_templated
 from ..security import ONE_YEAR
 from . import feeds, service
-from .forms import SpeakingInquiryForm, budget_choices
+from .forms import SpeakingInquiryForm, budget_labels
 from .models import LANGS, Article, Testimonial
 
 bp = Blueprint("content", __name__)
@@ -251,7 +251,6 @@ def inquiry():
             return redirect(url_for("content.inquiry_thanks"))
         inquiry = service.record_inquiry(db.session, form.inquiry_fields(), g.lang, now)
         owner_lang = current_app.config["DEFAULT_LOCALE"]
-        budgets = dict(budget_choices())
         queue_templated(
             current_app.config["OWNER_EMAIL"],
             "content_inquiry",
@@ -259,7 +258,7 @@ def inquiry():
             subject=lambda: _("Speaking inquiry from %(name)s", name=inquiry.name),
             topic="content.inquiry",
             inquiry=inquiry,
-            budget=budgets[inquiry.budget_range],
+            budget=budget_labels()[inquiry.budget_range],
             admin_url=site_url(
                 url_for("content_admin.inquiry", inquiry_id=inquiry.id, lang=owner_lang)
             ),
