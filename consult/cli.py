@@ -17,6 +17,7 @@ consult = AppGroup("consult", help="Site administration commands.")
 #: Each domain contributes a seeding function `seed(session, now)`, run in this order.
 DEMO_SEEDERS = [
     "consult.auth.seed:seed",
+    "consult.content.seed:seed",
 ]
 
 #: The demo accounts seed-demo creates; printed by `make run`.

@@ -11,10 +11,21 @@ from .booking.models import (
     TimeOff,
     WeeklyHours,
 )
+from .content.models import (
+    Article,
+    ArticleTag,
+    Profile,
+    SpeakingInquiry,
+    Talk,
+    Testimonial,
+    Upload,
+)
 from .mail.models import OutboxMessage
 from .payments.models import Counter, LedgerEntry, LedgerTax, WebhookEvent
 
 __all__ = [
+    "Article",
+    "ArticleTag",
     "AuditEntry",
     "AvailabilityRules",
     "Booking",
@@ -25,7 +36,12 @@ __all__ = [
     "LedgerTax",
     "Offer",
     "OutboxMessage",
+    "Profile",
+    "SpeakingInquiry",
+    "Talk",
+    "Testimonial",
     "TimeOff",
+    "Upload",
     "User",
     "WeeklyHours",
     "WebhookEvent",
