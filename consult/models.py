@@ -11,6 +11,7 @@ from .booking.models import (
     TimeOff,
     WeeklyHours,
 )
+from .calendar.models import CalendarSettings
 from .mail.models import OutboxMessage
 from .payments.models import Counter, LedgerEntry, LedgerTax, WebhookEvent
 
@@ -18,6 +19,7 @@ __all__ = [
     "AuditEntry",
     "AvailabilityRules",
     "Booking",
+    "CalendarSettings",
     "Counter",
     "DateOverride",
     "ExternalBusy",
