@@ -12,7 +12,9 @@ RECOVERY_CODE_COUNT = 10
 #: Codes typed from paper: no 0/O/1/I/L, grouped in two halves of five.
 RECOVERY_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
-_hasher = PasswordHasher()
+#: Recovery codes carry about 50 random bits, unlike passwords people choose: a light
+#: argon2 profile is enough, and keeps checking a code against ten hashes quick.
+_hasher = PasswordHasher(time_cost=1, memory_cost=16 * 1024, parallelism=1)
 
 
 def new_secret():

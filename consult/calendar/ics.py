@@ -1,6 +1,6 @@
 """Her sessions as iCalendar events, for the private feed and for her CalDAV calendar."""
 
-from datetime import UTC
+from datetime import UTC, timedelta
 
 import icalendar
 
@@ -43,7 +43,7 @@ def sessions_feed(bookings, name, lang, now):
     """The whole feed: one VEVENT per session, times in UTC (every app converts them)."""
     calendar = new_calendar(name)
     calendar.add("method", "PUBLISH")
-    calendar.add("refresh-interval", "PT1H", parameters={"VALUE": "DURATION"})
+    calendar.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", "PT1H")
     for booking in bookings:
         calendar.add_component(session_event(booking, lang, now))
