@@ -36,10 +36,14 @@ class CalendarSettings(db.Model):
 
     ics_last_attempt_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     ics_last_success_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    #: Why the last attempt failed (see calendar.sync), with the detail in ics_last_error.
+    ics_error_kind: so.Mapped[str] = so.mapped_column(sa.String(20), default="")
     ics_last_error: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     ics_busy_count: so.Mapped[int] = so.mapped_column(default=0)
     caldav_last_attempt_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     caldav_last_success_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    #: Why the last attempt failed (see calendar.sync), with the detail in caldav_last_error.
+    caldav_error_kind: so.Mapped[str] = so.mapped_column(sa.String(20), default="")
     caldav_last_error: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     caldav_busy_count: so.Mapped[int] = so.mapped_column(default=0)
     updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
@@ -54,6 +58,7 @@ class CalendarSettings(db.Model):
             "url": self.source_url(source),
             "last_attempt_at": getattr(self, f"{source}_last_attempt_at"),
             "last_success_at": getattr(self, f"{source}_last_success_at"),
+            "error_kind": getattr(self, f"{source}_error_kind"),
             "last_error": getattr(self, f"{source}_last_error"),
             "busy_count": getattr(self, f"{source}_busy_count"),
         }

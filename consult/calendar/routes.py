@@ -23,7 +23,7 @@ from .. import navigation
 from ..auth.access import owner_only, public
 from ..booking.models import Booking
 from ..extensions import db, utcnow
-from . import ics, service
+from . import ics, service, sync
 from .forms import SourcesForm
 from .models import CalendarSettings, get_settings
 from .sync import SESSION_STATUSES, sync_calendars
@@ -33,6 +33,17 @@ bp = Blueprint("calendar", __name__)
 ADMIN = "/<lang:lang>/admin/calendar-apps"
 #: How far back the feed goes; older sessions are in her calendar app already.
 FEED_PAST_DAYS = 365
+#: What the page says for each way a sync can fail; the technical detail follows it.
+SYNC_ERRORS = {
+    sync.UNREACHABLE: _l("Your calendar could not be reached."),
+    sync.NOT_A_CALENDAR: _l("The address did not return a calendar."),
+    sync.TOO_LARGE: _l("The calendar file is too large (over 10 MB)."),
+    sync.BAD_ADDRESS: _l("This address cannot be read: use an https or webcal address."),
+    sync.NO_CALENDAR: _l("No calendar was found in this CalDAV account."),
+    sync.WRITE_FAILED: _l(
+        "Busy times were read, but your sessions could not be written to this calendar."
+    ),
+}
 
 
 @bp.record_once
@@ -98,6 +109,7 @@ def settings():
         webcal_url="webcal://" + url.split("://", 1)[1],
         statuses=[calendar_settings.status(source) for source in ("ics", "caldav")],
         password_saved=bool(calendar_settings.caldav_password),
+        sync_errors=SYNC_ERRORS,
         zone=ZoneInfo(zone_name),
         zone_name=zone_name,
     ), 200 if not form.errors else 400

@@ -50,6 +50,7 @@ def update_sources(session, user, now, values):
 def _forget_source(session, settings: CalendarSettings, source):
     session.execute(sa.delete(ExternalBusy).where(ExternalBusy.source == source))
     setattr(settings, f"{source}_busy_count", 0)
+    setattr(settings, f"{source}_error_kind", "")
     setattr(settings, f"{source}_last_error", "")
     setattr(settings, f"{source}_last_attempt_at", None)
     setattr(settings, f"{source}_last_success_at", None)

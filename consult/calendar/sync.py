@@ -38,8 +38,21 @@ MAX_ICS_BYTES = 10 * 1024 * 1024
 DEFAULT_HORIZON_DAYS = 60
 
 
+#: Why a sync failed, stored with the technical detail; the admin page words each one.
+UNREACHABLE = "unreachable"
+NOT_A_CALENDAR = "not_calendar"
+TOO_LARGE = "too_large"
+BAD_ADDRESS = "bad_address"
+NO_CALENDAR = "no_calendar"
+WRITE_FAILED = "write_failed"
+
+
 class CalendarUnreachable(Exception):
-    """Her calendar could not be read or written; the message says why."""
+    """Her calendar could not be read; `kind` says why in one word, the message in detail."""
+
+    def __init__(self, kind, message):
+        super().__init__(message)
+        self.kind = kind
 
 
 @dataclass
@@ -109,7 +122,7 @@ def sync_calendars(session, now, config):
         try:
             calendars = [parse_ics(fetch_ics(sources["ics"], timeout))]
         except CalendarUnreachable as error:
-            results.append(record_failure(session, "ics", now, str(error)))
+            results.append(record_failure(session, "ics", now, error.kind, str(error)))
         else:
             busy = busy_times(calendars, window.start, window.end, window.zone, own_uids)
             results.append(replace_busy(session, "ics", busy, now))
@@ -123,15 +136,17 @@ def fetch_ics(url, timeout):
     if url.startswith("webcal://"):
         url = "https://" + url.removeprefix("webcal://")
     if urlsplit(url).scheme not in ("http", "https"):
-        raise CalendarUnreachable("only http, https and webcal addresses can be read")
+        raise CalendarUnreachable(BAD_ADDRESS, "only http, https and webcal addresses can be read")
     request = urllib.request.Request(url, headers={"User-Agent": "consult-calendar-sync"})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             body = response.read(MAX_ICS_BYTES + 1)
     except (OSError, ValueError) as error:  # URLError, HTTPError and timeouts are OSErrors
-        raise CalendarUnreachable(f"cannot read the calendar address: {error}") from error
+        raise CalendarUnreachable(
+            UNREACHABLE, f"cannot read the calendar address: {error}"
+        ) from error
     if len(body) > MAX_ICS_BYTES:
-        raise CalendarUnreachable("the calendar file is larger than 10 MB")
+        raise CalendarUnreachable(TOO_LARGE, "the calendar file is larger than 10 MB")
     return body
 
 
@@ -140,7 +155,7 @@ def parse_ics(body):
         return icalendar.Calendar.from_ical(body)
     except ValueError as error:
         raise CalendarUnreachable(
-            f"the address did not return a valid calendar: {error}"
+            NOT_A_CALENDAR, f"the address did not return a valid calendar: {error}"
         ) from error
 
 
@@ -181,7 +196,7 @@ def open_caldav_calendar(access, timeout):
         return principal.calendar(name=target)
     calendars = principal.calendars()
     if not calendars:
-        raise CalendarUnreachable("the CalDAV account has no calendar")
+        raise CalendarUnreachable(NO_CALENDAR, "the CalDAV account has no calendar")
     return calendars[0]
 
 
@@ -198,10 +213,12 @@ def sync_caldav(session, access, plan, window, own_uids, now, timeout):
             for component in instance.walk("VEVENT"):
                 stored.setdefault(str(component.get("UID", "")), (item, component))
     except CalendarUnreachable as error:
-        return record_failure(session, "caldav", now, str(error))
+        return record_failure(session, "caldav", now, error.kind, str(error))
     except Exception as error:  # caldav raises its own, requests' and parsing errors alike
         logger.warning("CalDAV read failed: %s", error)
-        return record_failure(session, "caldav", now, f"cannot read the CalDAV calendar: {error}")
+        return record_failure(
+            session, "caldav", now, UNREACHABLE, f"cannot read the CalDAV calendar: {error}"
+        )
     busy = busy_times(calendars, window.start, window.end, window.zone, own_uids)
 
     written = removed = 0
@@ -223,7 +240,9 @@ def sync_caldav(session, access, plan, window, own_uids, now, timeout):
     except Exception as error:  # the busy times read above stay good; say what failed
         logger.warning("CalDAV write failed: %s", error)
         write_error = f"cannot write sessions to the CalDAV calendar: {error}"
-    result = replace_busy(session, "caldav", busy, now, error=write_error)
+    result = replace_busy(
+        session, "caldav", busy, now, WRITE_FAILED if write_error else "", write_error
+    )
     result.written, result.removed = written, removed
     return result
 
@@ -237,7 +256,7 @@ def _same_times(component, planned):
     return start == planned.starts_at and end == planned.ends_at
 
 
-def replace_busy(session, source, busy, now, error=""):
+def replace_busy(session, source, busy, now, error_kind="", error=""):
     """Swap the source's busy rows for `busy` and note the success, in one transaction."""
     settings = get_settings(session, lock=True)  # two overlapping runs take turns here
     session.execute(sa.delete(ExternalBusy).where(ExternalBusy.source == source))
@@ -247,17 +266,19 @@ def replace_busy(session, source, busy, now, error=""):
     )
     setattr(settings, f"{source}_last_attempt_at", now)
     setattr(settings, f"{source}_last_success_at", now)
+    setattr(settings, f"{source}_error_kind", error_kind)
     setattr(settings, f"{source}_last_error", error)
     setattr(settings, f"{source}_busy_count", len(busy))
     session.commit()
     return SyncResult(source, ok=not error, busy=len(busy), error=error)
 
 
-def record_failure(session, source, now, message):
+def record_failure(session, source, now, kind, message):
     """Keep the last known busy times; note the attempt and why it failed."""
     session.rollback()
     settings = get_settings(session, lock=True)
     setattr(settings, f"{source}_last_attempt_at", now)
+    setattr(settings, f"{source}_error_kind", kind)
     setattr(settings, f"{source}_last_error", message[:2000])
     session.commit()
     logger.warning("calendar sync %s failed: %s", source, message)

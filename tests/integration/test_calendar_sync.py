@@ -306,6 +306,7 @@ def test_an_unreachable_ics_address_keeps_the_last_known_busy_times(app, runner)
     with app.app_context():
         assert [row.uid for row in busy_rows("ics")] == ["known"]
         settings = get_settings(db.session)
+        assert settings.ics_error_kind == "unreachable"
         assert "cannot read the calendar address" in settings.ics_last_error
         assert settings.ics_last_attempt_at is not None
         assert settings.ics_last_success_at is None
@@ -316,7 +317,9 @@ def test_an_address_that_is_not_a_calendar_keeps_the_busy_times(app, runner, ics
     configure(app, ics_url=ics_server.url + "/html", ics_busy_count=0)
     assert run_sync(runner).exit_code == 1
     with app.app_context():
-        assert "not return a valid calendar" in get_settings(db.session).ics_last_error
+        settings = get_settings(db.session)
+        assert settings.ics_error_kind == "not_calendar"
+        assert "not return a valid calendar" in settings.ics_last_error
 
 
 def test_without_any_calendar_the_command_does_nothing(runner):
@@ -388,7 +391,7 @@ def test_caldav_sync_reads_busy_times_and_writes_her_sessions(
         rows = busy_rows("caldav")
         assert [row.uid for row in rows] == ["yoga", "yoga"]  # her sessions are not busy times
         assert rows[0].starts_at == outside
-        assert get_settings(db.session).caldav_last_error == ""
+        assert get_settings(db.session).caldav_error_kind == ""
 
     again = run_sync(runner)
     assert "caldav: 2 busy time(s); 0 session(s) written, 0 removed." in again.output
@@ -450,6 +453,7 @@ def test_a_caldav_server_that_is_down_keeps_the_last_known_busy_times(app, runne
     with app.app_context():
         assert [row.uid for row in busy_rows("caldav")] == ["kept"]
         settings = get_settings(db.session)
+        assert settings.caldav_error_kind == "unreachable"
         assert "cannot read the CalDAV calendar" in settings.caldav_last_error
         assert settings.caldav_last_success_at is None
 
@@ -468,5 +472,8 @@ def test_the_admin_page_shows_a_failed_sync(app, client, auth, runner):
     run_sync(runner)
     auth.login()
     page = client.get("/en/admin/calendar-apps").text
+    assert "Your calendar could not be reached." in page
     assert "cannot read the calendar address" in page
     assert "The last known busy times are kept." in page
+    french = client.get("/fr/admin/calendar-apps").text
+    assert "Votre calendrier est injoignable." in french
