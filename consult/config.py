@@ -52,7 +52,7 @@ DEFAULTS = {
     "LOGIN_RATE_LIMIT": "5 per minute;20 per hour",
     "UPLOAD_MAX_BYTES": 5 * 1024 * 1024,
     # Calendar sync: seconds to wait for her ICS address or CalDAV server.
-    "CALENDAR_TIMEOUT_SECONDS": 20,
+    "CALENDAR_TIMEOUT_SECONDS": 10,
 }
 
 #: How a boolean environment variable says yes.
