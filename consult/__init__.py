@@ -87,12 +87,22 @@ def _init_extensions(app):
 def _register_blueprints(app):
     from . import errors, health
     from .accounting.routes import bp as accounting_bp
+    from .admin.audit import bp as audit_bp
     from .admin.routes import bp as admin_bp
     from .auth.routes import bp as auth_bp
+    from .calendar.routes import bp as calendar_bp
     from .content.admin import bp as content_admin_bp
     from .content.routes import bp as content_bp
 
-    for blueprint in (auth_bp, content_bp, admin_bp, content_admin_bp, accounting_bp):
+    for blueprint in (
+        auth_bp,
+        content_bp,
+        admin_bp,
+        content_admin_bp,
+        audit_bp,
+        calendar_bp,
+        accounting_bp,
+    ):
         app.register_blueprint(blueprint)
     health.init_app(app)
     errors.init_app(app)

@@ -94,4 +94,6 @@ def send_mail():
 
 
 def init_app(app):
+    from .calendar import cli as calendar_cli  # noqa: F401 - registers sync-calendar
+
     app.cli.add_command(consult)

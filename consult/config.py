@@ -51,6 +51,8 @@ DEFAULTS = {
     "RATELIMIT_STORAGE_URI": "memory://",
     "LOGIN_RATE_LIMIT": "5 per minute;20 per hour",
     "UPLOAD_MAX_BYTES": 5 * 1024 * 1024,
+    # Calendar sync: seconds to wait for her ICS address or CalDAV server.
+    "CALENDAR_TIMEOUT_SECONDS": 10,
 }
 
 #: How a boolean environment variable says yes.

@@ -11,6 +11,7 @@ from .booking.models import (
     TimeOff,
     WeeklyHours,
 )
+from .calendar.models import CalendarSettings
 from .content.models import (
     Article,
     ArticleTag,
@@ -29,6 +30,7 @@ __all__ = [
     "AuditEntry",
     "AvailabilityRules",
     "Booking",
+    "CalendarSettings",
     "Counter",
     "DateOverride",
     "ExternalBusy",

@@ -32,6 +32,8 @@ class User(UserMixin, db.Model):
     session_token: so.Mapped[str] = so.mapped_column(sa.String(64), default=new_session_token)
     #: Base32 TOTP secret when two-factor sign-in is on.
     totp_secret: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    #: The last TOTP time step accepted, so one code cannot be used twice.
+    totp_last_step: so.Mapped[int | None] = so.mapped_column(sa.BigInteger)
     #: Argon2 hashes of the unused recovery codes, as a JSON list.
     recovery_codes: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)
     preferred_lang: so.Mapped[str] = so.mapped_column(sa.String(2), default="fr")
@@ -50,6 +52,10 @@ class User(UserMixin, db.Model):
 
     def get_id(self):
         return f"{self.id}:{self.session_token}"
+
+    @property
+    def two_factor_enabled(self):
+        return bool(self.totp_secret)
 
     @property
     def is_owner(self):

@@ -1,0 +1,61 @@
+"""The audit log viewer: who changed what and when, newest first, with the before and after."""
+
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, render_template, request
+from flask_babel import lazy_gettext as _l
+
+from .. import navigation
+from ..auth.access import owner_only
+from ..extensions import db
+from .models import AuditEntry
+
+bp = Blueprint("audit", __name__, url_prefix="/<lang:lang>/admin/audit")
+
+PER_PAGE = 50
+
+
+@bp.record_once
+def add_menu(state):
+    navigation.add_staff(state.app, "audit.log", _l("Audit log"), 80)
+
+
+def changes(before, after):
+    """(field, before, after) for each field whose value differs, in a stable order."""
+    before, after = before or {}, after or {}
+    fields = list(before) + [key for key in after if key not in before]
+    return [
+        (key, before.get(key), after.get(key))
+        for key in fields
+        if before.get(key) != after.get(key)
+    ]
+
+
+@bp.route("/")
+@owner_only
+def log():
+    """Every recorded change, newest first; filter by action."""
+    action = request.args.get("action", "").strip()
+    query = sa.select(AuditEntry).options(sa.orm.joinedload(AuditEntry.user))
+    if action:
+        query = query.where(AuditEntry.action == action)
+    page = db.paginate(
+        query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()),
+        per_page=PER_PAGE,
+        max_per_page=PER_PAGE,
+        error_out=False,
+    )
+    actions = db.session.scalars(
+        sa.select(AuditEntry.action).distinct().order_by(AuditEntry.action)
+    ).all()
+    zone_name = current_app.config["TIME_ZONE"]
+    return render_template(
+        "admin/audit.html",
+        page=page,
+        actions=actions,
+        action=action,
+        zone=ZoneInfo(zone_name),
+        zone_name=zone_name,
+        changes=changes,
+    )

@@ -1,0 +1,1 @@
+"""Her calendar apps: a private ICS feed of her sessions, busy times read from her calendar."""

@@ -1,0 +1,30 @@
+"""`flask --app app consult sync-calendar`: her calendar's busy times in, sessions out."""
+
+import click
+from flask import current_app
+
+from ..cli import consult
+from ..extensions import db, utcnow
+from .sync import sync_calendars
+
+
+@consult.command("sync-calendar")
+def sync_calendar():
+    """Read busy times from her calendar and write her sessions to CalDAV. Cron-safe.
+
+    An unreachable calendar keeps its last known busy times; the command then exits 1.
+    """
+    results = sync_calendars(db.session, utcnow(), current_app.config)
+    if not results:
+        click.echo("No calendar is set up: nothing to sync.")
+        return
+    for result in results:
+        if result.ok:
+            click.echo(
+                f"{result.source}: {result.busy} busy time(s); "
+                f"{result.written} session(s) written, {result.removed} removed."
+            )
+        else:
+            click.echo(f"{result.source}: FAILED, {result.error}", err=True)
+    if not all(result.ok for result in results):
+        raise SystemExit(1)

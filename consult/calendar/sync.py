@@ -1,0 +1,285 @@
+"""Calendar sync: busy times in from her calendar, confirmed sessions out to CalDAV.
+
+Network first, database after: each source is read completely before its busy times are
+replaced in one transaction, so a calendar that cannot be reached leaves the last known
+busy times in place (and its error on the admin page). Running it twice changes nothing.
+"""
+
+import logging
+import urllib.request
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from urllib.parse import urljoin, urlsplit
+from zoneinfo import ZoneInfo
+
+import caldav
+import icalendar
+import sqlalchemy as sa
+
+from ..booking.models import (
+    CANCELLED,
+    COMPLETED,
+    CONFIRMED,
+    AvailabilityRules,
+    Booking,
+    ExternalBusy,
+)
+from . import ics
+from .busy import busy_times
+from .models import get_settings
+
+logger = logging.getLogger(__name__)
+
+#: Booking statuses that are sessions in her calendar.
+SESSION_STATUSES = (CONFIRMED, COMPLETED)
+#: An ICS file larger than this is refused rather than read into memory.
+MAX_ICS_BYTES = 10 * 1024 * 1024
+#: Used when the availability rules are not set yet.
+DEFAULT_HORIZON_DAYS = 60
+
+
+#: Why a sync failed, stored with the technical detail; the admin page words each one.
+UNREACHABLE = "unreachable"
+NOT_A_CALENDAR = "not_calendar"
+TOO_LARGE = "too_large"
+BAD_ADDRESS = "bad_address"
+NO_CALENDAR = "no_calendar"
+WRITE_FAILED = "write_failed"
+
+
+class CalendarUnreachable(Exception):
+    """Her calendar could not be read; `kind` says why in one word, the message in detail."""
+
+    def __init__(self, kind, message):
+        super().__init__(message)
+        self.kind = kind
+
+
+@dataclass
+class SyncResult:
+    source: str
+    ok: bool
+    busy: int = 0
+    written: int = 0
+    removed: int = 0
+    error: str = ""
+
+
+@dataclass
+class Window:
+    start: datetime
+    end: datetime
+    zone: ZoneInfo
+
+
+@dataclass
+class PlannedSession:
+    uid: str
+    starts_at: datetime
+    ends_at: datetime
+    ical: str
+
+
+@dataclass
+class CaldavPlan:
+    sessions: list = field(default_factory=list)
+    cancelled_uids: set = field(default_factory=set)
+
+
+def sync_window(session, now, time_zone):
+    """From the start of her local today to the end of the booking horizon."""
+    zone = ZoneInfo(time_zone)
+    horizon = session.scalar(sa.select(AvailabilityRules.horizon_days).limit(1))
+    today = now.astimezone(zone).date()
+    start = datetime.combine(today, time(0), zone)
+    end = start + timedelta(days=(horizon or DEFAULT_HORIZON_DAYS) + 2)
+    return Window(start.astimezone(now.tzinfo), end.astimezone(now.tzinfo), zone)
+
+
+def sync_calendars(session, now, config):
+    """Sync every configured source; one result per source (none when nothing is set up)."""
+    settings = get_settings(session)
+    sources = {
+        "ics": settings.ics_url,
+        "caldav": settings.caldav_url,
+    }
+    caldav_access = {
+        "url": settings.caldav_url,
+        "username": settings.caldav_username,
+        "password": settings.caldav_password,
+        "calendar": settings.caldav_calendar,
+    }
+    window = sync_window(session, now, config["TIME_ZONE"])
+    own_uids = set(
+        session.scalars(sa.select(Booking.ics_uid).where(Booking.busy_ends_at >= window.start))
+    )
+    plan = caldav_plan(session, window, now, config) if sources["caldav"] else None
+    session.commit()  # no transaction stays open while the network is slow
+    timeout = config["CALENDAR_TIMEOUT_SECONDS"]
+
+    results = []
+    if sources["ics"]:
+        try:
+            calendars = [parse_ics(fetch_ics(sources["ics"], timeout))]
+        except CalendarUnreachable as error:
+            results.append(record_failure(session, "ics", now, error.kind, str(error)))
+        else:
+            busy = busy_times(calendars, window.start, window.end, window.zone, own_uids)
+            results.append(replace_busy(session, "ics", busy, now))
+    if sources["caldav"]:
+        results.append(sync_caldav(session, caldav_access, plan, window, own_uids, now, timeout))
+    return results
+
+
+def fetch_ics(url, timeout):
+    """The body at an http(s) or webcal address; anything else is refused."""
+    if url.startswith("webcal://"):
+        url = "https://" + url.removeprefix("webcal://")
+    if urlsplit(url).scheme not in ("http", "https"):
+        raise CalendarUnreachable(BAD_ADDRESS, "only http, https and webcal addresses can be read")
+    request = urllib.request.Request(url, headers={"User-Agent": "consult-calendar-sync"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            body = response.read(MAX_ICS_BYTES + 1)
+    except (OSError, ValueError) as error:  # URLError, HTTPError and timeouts are OSErrors
+        raise CalendarUnreachable(
+            UNREACHABLE, f"cannot read the calendar address: {error}"
+        ) from error
+    if len(body) > MAX_ICS_BYTES:
+        raise CalendarUnreachable(TOO_LARGE, "the calendar file is larger than 10 MB")
+    return body
+
+
+def parse_ics(body):
+    try:
+        return icalendar.Calendar.from_ical(body)
+    except ValueError as error:
+        raise CalendarUnreachable(
+            NOT_A_CALENDAR, f"the address did not return a valid calendar: {error}"
+        ) from error
+
+
+def caldav_plan(session, window, now, config):
+    """What her CalDAV calendar should hold: sessions in the window; cancelled ones out."""
+    lang = config["DEFAULT_LOCALE"]
+    bookings = session.scalars(
+        sa.select(Booking)
+        .where(Booking.status.in_(SESSION_STATUSES), Booking.ends_at >= window.start)
+        .order_by(Booking.starts_at)
+    ).all()
+    cancelled = session.scalars(
+        sa.select(Booking.ics_uid).where(
+            Booking.status == CANCELLED, Booking.ends_at >= window.start
+        )
+    ).all()
+    return CaldavPlan(
+        sessions=[
+            PlannedSession(b.ics_uid, b.starts_at, b.ends_at, ics.session_calendar(b, lang, now))
+            for b in bookings
+        ],
+        cancelled_uids=set(cancelled),
+    )
+
+
+def open_caldav_calendar(access, timeout):
+    client = caldav.DAVClient(
+        url=access["url"],
+        username=access["username"] or None,
+        password=access["password"] or None,
+        timeout=timeout,
+    )
+    target = access["calendar"].strip()
+    if target.startswith("/") or "://" in target:
+        return client.calendar(url=urljoin(access["url"], target))
+    principal = client.principal()
+    if target:
+        return principal.calendar(name=target)
+    calendars = principal.calendars()
+    if not calendars:
+        raise CalendarUnreachable(NO_CALENDAR, "the CalDAV account has no calendar")
+    return calendars[0]
+
+
+def sync_caldav(session, access, plan, window, own_uids, now, timeout):
+    """Read busy times, then write sessions and remove cancelled ones (UID = ics_uid)."""
+    try:
+        calendar = open_caldav_calendar(access, timeout)
+        objects = calendar.search(event=True, start=window.start, end=window.end)
+        stored = {}
+        calendars = []
+        for item in objects:
+            instance = item.icalendar_instance
+            calendars.append(instance)
+            for component in instance.walk("VEVENT"):
+                stored.setdefault(str(component.get("UID", "")), (item, component))
+    except CalendarUnreachable as error:
+        return record_failure(session, "caldav", now, error.kind, str(error))
+    except Exception as error:  # caldav raises its own, requests' and parsing errors alike
+        logger.warning("CalDAV read failed: %s", error)
+        return record_failure(
+            session, "caldav", now, UNREACHABLE, f"cannot read the CalDAV calendar: {error}"
+        )
+    busy = busy_times(calendars, window.start, window.end, window.zone, own_uids)
+
+    written = removed = 0
+    write_error = ""
+    try:
+        for planned in plan.sessions:
+            present = stored.get(planned.uid)
+            if present and _same_times(present[1], planned):
+                continue
+            if present:
+                present[0].data = planned.ical
+                present[0].save(increase_seqno=False)
+            else:
+                calendar.add_event(planned.ical, increase_seqno=False)
+            written += 1
+        for uid in sorted(plan.cancelled_uids & stored.keys()):
+            stored[uid][0].delete()
+            removed += 1
+    except Exception as error:  # the busy times read above stay good; say what failed
+        logger.warning("CalDAV write failed: %s", error)
+        write_error = f"cannot write sessions to the CalDAV calendar: {error}"
+    result = replace_busy(
+        session, "caldav", busy, now, WRITE_FAILED if write_error else "", write_error
+    )
+    result.written, result.removed = written, removed
+    return result
+
+
+def _same_times(component, planned):
+    try:
+        start = component.decoded("DTSTART")
+        end = component.decoded("DTEND")
+    except KeyError:
+        return False
+    return start == planned.starts_at and end == planned.ends_at
+
+
+def replace_busy(session, source, busy, now, error_kind="", error=""):
+    """Swap the source's busy rows for `busy` and note the success, in one transaction."""
+    settings = get_settings(session, lock=True)  # two overlapping runs take turns here
+    session.execute(sa.delete(ExternalBusy).where(ExternalBusy.source == source))
+    session.add_all(
+        ExternalBusy(source=source, uid=item.uid, starts_at=item.starts_at, ends_at=item.ends_at)
+        for item in busy
+    )
+    setattr(settings, f"{source}_last_attempt_at", now)
+    setattr(settings, f"{source}_last_success_at", now)
+    setattr(settings, f"{source}_error_kind", error_kind)
+    setattr(settings, f"{source}_last_error", error)
+    setattr(settings, f"{source}_busy_count", len(busy))
+    session.commit()
+    return SyncResult(source, ok=not error, busy=len(busy), error=error)
+
+
+def record_failure(session, source, now, kind, message):
+    """Keep the last known busy times; note the attempt and why it failed."""
+    session.rollback()
+    settings = get_settings(session, lock=True)
+    setattr(settings, f"{source}_last_attempt_at", now)
+    setattr(settings, f"{source}_error_kind", kind)
+    setattr(settings, f"{source}_last_error", message[:2000])
+    session.commit()
+    logger.warning("calendar sync %s failed: %s", source, message)
+    return SyncResult(source, ok=False, error=message)
