@@ -1,21 +1,274 @@
-"""The accountant's pages."""
+"""The accountant's desk: the ledger, its CSV exports, the tax report, receipts and credit notes."""
 
-from flask import Blueprint, render_template
+import secrets
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from babel import dates as babel_dates
+from babel.numbers import format_currency, format_percent
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    make_response,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from .. import navigation
-from ..auth.access import staff
+from ..auth.access import public, staff
+from ..extensions import db, utcnow
+from . import ledger, queries
+from .forms import LedgerFilterForm, TaxReportForm
 
-bp = Blueprint("accounting", __name__, url_prefix="/<lang:lang>/accounting")
+bp = Blueprint("accounting", __name__)
+
+#: The desk's pages; the prospect's receipt lives under her booking's private link instead.
+DESK = "/<lang:lang>/accounting"
+ROWS_PER_PAGE = 100
+STAFF_ROLES = ("owner", "accountant")
 
 
 @bp.record_once
 def add_menu(state):
-    navigation.add_staff(state.app, "accounting.ledger", _l("Ledger"), 80, ("owner", "accountant"))
+    navigation.add_staff(state.app, "accounting.ledger", _l("Ledger"), 80, roles=STAFF_ROLES)
+    navigation.add_staff(
+        state.app, "accounting.tax_report", _l("Tax report"), 81, roles=STAFF_ROLES
+    )
 
 
-@bp.route("/")
+def consultant_zone():
+    return ZoneInfo(current_app.config["TIME_ZONE"])
+
+
+def local_today():
+    return utcnow().astimezone(consultant_zone()).date()
+
+
+def configured_taxes():
+    return queries.tax_columns(db.session, current_app.config["TAXES"])
+
+
+def method_label(method):
+    labels = {
+        "stripe": _("Card (Stripe)"),
+        "interac": _("Interac e-Transfer"),
+        "other": _("Other"),
+        "demo": _("Demo (no real money)"),
+    }
+    return labels.get(method, method)
+
+
+def display_locale():
+    """Amounts and dates as Canadians write them ("172,46 $", "3 novembre 2026")."""
+    return f"{get_locale().language}_CA"
+
+
+@bp.context_processor
+def formatting():
+    zone = consultant_zone()
+    locale = display_locale()
+
+    def money(cents, currency=None):
+        amount = Decimal(cents).scaleb(-2)
+        return format_currency(amount, currency or current_app.config["CURRENCY"], locale=locale)
+
+    def local_time(moment):
+        local = moment.astimezone(zone)
+        day = babel_dates.format_date(local.date(), "long", locale=locale)
+        return f"{day} {babel_dates.format_time(local.time(), 'short', locale=locale)}"
+
+    def local_stamp(moment):
+        return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+    def local_date(day):
+        return babel_dates.format_date(day, "long", locale=locale)
+
+    def rate(text):
+        return format_percent(Decimal(text), locale=locale, decimal_quantization=False)
+
+    return {
+        "money": money,
+        "local_time": local_time,
+        "local_stamp": local_stamp,
+        "local_date": local_date,
+        "rate": rate,
+        "method_label": method_label,
+        "time_zone": str(zone),
+    }
+
+
+def filter_form():
+    """The filters from the query string; an empty query means this month."""
+    this_month = ledger.month_of(local_today())
+    return LedgerFilterForm(
+        formdata=request.args or None, start=this_month.start, end=this_month.end
+    )
+
+
+def ledger_page(form):
+    """The ledger for a validated form, or the form and its messages with a 400."""
+    taxes = configured_taxes()
+    context = {"form": form, "taxes": taxes, "rows": [], "by_kind": None}
+    if not form.validate():
+        return render_template("accounting/ledger.html", **context), 400
+    zone = consultant_zone()
+    wanted = form.wanted()
+    page = max(request.args.get("page", 1, type=int), 1)
+    rows, has_next = queries.page_of_rows(
+        db.session, wanted, zone, [code for code, _name in taxes], page, ROWS_PER_PAGE
+    )
+    by_kind = queries.totals_by_kind(db.session, wanted, zone)
+    query = {key: value for key, value in request.args.items() if key != "page"}
+    context.update(
+        wanted=wanted,
+        rows=rows,
+        by_kind=by_kind,
+        overall=by_kind[ledger.PAYMENT] + by_kind[ledger.REFUND],
+        page=page,
+        previous_url=url_for("accounting.ledger", **query, page=page - 1) if page > 1 else None,
+        next_url=url_for("accounting.ledger", **query, page=page + 1) if has_next else None,
+    )
+    return render_template("accounting/ledger.html", **context), 200
+
+
+@bp.route(DESK + "/", endpoint="ledger")
 @staff
-def ledger():
-    """Every payment and refund."""
-    return render_template("accounting/ledger.html")
+def show_ledger():
+    """Every payment and refund of a period, with its totals."""
+    return ledger_page(filter_form())
+
+
+def ledger_labels():
+    """The full layout's header, in the page's language."""
+    return {
+        "date": _("Date"),
+        "time": _("Time"),
+        "time_zone": _("Time zone"),
+        "kind": _("Type"),
+        "number": _("Number"),
+        "corrects": _("Corrects receipt"),
+        "booking": _("Booking"),
+        "client": _("Client"),
+        "email": _("Email"),
+        "description": _("Description"),
+        "subtotal": _("Pre-tax"),
+        "total": _("Total"),
+        "currency": _("Currency"),
+        "method": _("Method"),
+        "fee": _("Fee"),
+        "net": _("Net"),
+        "reference": _("Reference"),
+        "stripe_payment_intent": _("Stripe payment intent"),
+        "stripe_charge": _("Stripe charge"),
+        "stripe_refund": _("Stripe refund"),
+        "stripe_balance_transaction": _("Stripe balance transaction"),
+        "stripe_payout": _("Stripe payout"),
+    }
+
+
+def export_filename(form):
+    parts = ["ledger", form.start.data.isoformat(), form.end.data.isoformat()]
+    if form.layout.data != "ledger":
+        parts.append(form.layout.data)
+    if form.variant.data != "standard":
+        parts.append(form.variant.data)
+    return "-".join(parts) + ".csv"
+
+
+@bp.route(DESK + "/export.csv")
+@staff
+def export():
+    """The filtered rows as a CSV file, streamed: memory stays flat whatever the range."""
+    form = filter_form()
+    if not form.validate():
+        return ledger_page(form)
+    zone = consultant_zone()
+    codes = [code for code, _name in configured_taxes()]
+    rows = queries.stream_rows(db.session, form.wanted(), zone, codes)
+    if form.layout.data == "quickbooks":
+        table = ledger.quickbooks_table(rows, zone)
+    elif form.layout.data == "xero":
+        table = ledger.xero_table(rows, zone)
+    else:
+        table = ledger.ledger_table(rows, codes, zone, ledger_labels())
+    chunks = ledger.csv_chunks(table, ledger.VARIANTS[form.variant.data])
+    response = Response(stream_with_context(chunks), content_type="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = f'attachment; filename="{export_filename(form)}"'
+    return response
+
+
+@bp.route(DESK + "/taxes")
+@staff
+def tax_report():
+    """GST and QST to remit for a month or a quarter (the previous month by default)."""
+    last_month = ledger.previous_month(local_today())
+    form = TaxReportForm(
+        formdata=request.args or None,
+        year=last_month.start.year,
+        period=f"{last_month.start.month:02d}",
+    )
+    if not form.validate():
+        return render_template("accounting/tax_report.html", form=form, report=None), 400
+    period = form.chosen_period()
+    by_kind = queries.totals_by_kind(db.session, ledger.Filter(period), consultant_zone())
+    report = ledger.tax_report(period, by_kind, configured_taxes())
+    rows_url = url_for(
+        "accounting.ledger", start=period.start.isoformat(), end=period.end.isoformat()
+    )
+    return render_template(
+        "accounting/tax_report.html", form=form, report=report, rows_url=rows_url
+    )
+
+
+def receipt_page(entry, link_to):
+    """A receipt (payment) or a credit note (refund); `link_to(number)` links its relatives."""
+    configured = current_app.config["TAXES"]
+    letterhead = ledger.registrations(
+        [(tax.code, tax.name, tax.registration) for tax in entry.taxes], configured
+    )
+    return render_template(
+        "accounting/receipt.html",
+        entry=entry,
+        row=queries.row_of(entry),
+        letterhead=letterhead,
+        link_to=link_to,
+    )
+
+
+@bp.route(DESK + "/receipts/<number>")
+@staff
+def receipt(number):
+    """Any receipt or credit note, for the owner and the accountant."""
+    entry = queries.entry_by_number(db.session, number)
+    if entry is None:
+        abort(404)
+    return receipt_page(entry, lambda other: url_for("accounting.receipt", number=other))
+
+
+@bp.route("/<lang:lang>/booking/<token>/receipts/<number>")
+@public
+def client_receipt(token, number):
+    """The prospect's own receipt or credit note, through her booking's private link."""
+    entry = queries.entry_by_number(db.session, number)
+    if entry is None or not secrets.compare_digest(
+        entry.booking.manage_token.encode(), token.encode()
+    ):
+        abort(404)
+    response = make_response(
+        receipt_page(
+            entry,
+            lambda other: url_for("accounting.client_receipt", token=token, number=other),
+        )
+    )
+    # Her link is a secret: never kept in a shared cache, never sent on, never indexed.
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response

@@ -1,0 +1,412 @@
+"""The accountant's arithmetic: ledger rows, periods, totals, CSV layouts and the tax report.
+
+Pure: plain values in, plain values out. The caller reads the database, the clock and the
+settings, and passes the consultant's time zone in.
+"""
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+PAYMENT, REFUND = "payment", "refund"
+KINDS = (PAYMENT, REFUND)
+
+#: The dates a filter accepts: wide enough for any real book, narrow enough to stay valid
+#: in every time zone once turned into UTC instants.
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2999, 12, 31)
+
+
+class BadPeriod(ValueError):
+    """A period that cannot be: an end before its start, a month 13, a date out of range."""
+
+
+@dataclass(frozen=True)
+class Period:
+    """Local calendar days, both ends included, in the consultant's time zone."""
+
+    start: date
+    end: date
+
+    def __post_init__(self):
+        if self.end < self.start:
+            raise BadPeriod("the end is before the start")
+        if self.start < FIRST_DAY or self.end > LAST_DAY:
+            raise BadPeriod("outside the supported dates")
+
+    def utc_bounds(self, zone: ZoneInfo):
+        """[first instant, first instant after) in UTC; local midnight exists in every zone
+        this site serves (daylight saving changes there happen at night, not at midnight)."""
+        first = datetime.combine(self.start, time(0), tzinfo=zone).astimezone(UTC)
+        after = datetime.combine(self.end + timedelta(days=1), time(0), tzinfo=zone)
+        return first, after.astimezone(UTC)
+
+
+def month(year: int, number: int) -> Period:
+    if not 1 <= number <= 12:
+        raise BadPeriod(f"no month {number}")
+    start = date(year, number, 1)
+    following = date(year + 1, 1, 1) if number == 12 else date(year, number + 1, 1)
+    return Period(start, following - timedelta(days=1))
+
+
+def quarter(year: int, number: int) -> Period:
+    if not 1 <= number <= 4:
+        raise BadPeriod(f"no quarter {number}")
+    first = month(year, 3 * number - 2)
+    return Period(first.start, month(year, 3 * number).end)
+
+
+def period_from_key(year: int, key: str) -> Period:
+    """ "01".."12" for a month, "Q1".."Q4" for a quarter (the tax report's choices)."""
+    if key.startswith("Q") and key[1:].isdigit():
+        return quarter(year, int(key[1:]))
+    if key.isdigit():
+        return month(year, int(key))
+    raise BadPeriod(f"unknown period {key!r}")
+
+
+def month_of(day: date) -> Period:
+    return month(day.year, day.month)
+
+
+def previous_month(day: date) -> Period:
+    return month_of(day.replace(day=1) - timedelta(days=1))
+
+
+@dataclass(frozen=True)
+class Filter:
+    """What the accountant asked for: a period, and optionally one method and one kind."""
+
+    period: Period
+    method: str = ""
+    kind: str = ""
+
+
+@dataclass(frozen=True)
+class Row:
+    """One ledger row as the accountant sees it: signed amounts, taxes by code."""
+
+    occurred_at: datetime
+    kind: str
+    number: str
+    #: For a credit note: the receipt it corrects.
+    corrects: str
+    booking_reference: str
+    client_name: str
+    client_email: str
+    description: str
+    subtotal_cents: int
+    #: Tax code -> signed cents; a code the row does not carry is absent (exempt).
+    taxes: dict[str, int]
+    total_cents: int
+    currency: str
+    method: str
+    fee_cents: int | None
+    net_cents: int | None
+    external_reference: str = ""
+    stripe_payment_intent: str = ""
+    stripe_charge: str = ""
+    stripe_refund: str = ""
+    stripe_balance_transaction: str = ""
+    stripe_payout: str = ""
+
+    def local_time(self, zone: ZoneInfo) -> datetime:
+        return self.occurred_at.astimezone(zone)
+
+    @property
+    def reference(self) -> str:
+        """What identifies the money's movement outside this site."""
+        if self.method == "stripe" or self.stripe_payment_intent:
+            return self.stripe_refund or self.stripe_charge or self.stripe_payment_intent or ""
+        return self.external_reference
+
+
+@dataclass
+class Totals:
+    """Sums over some rows; fees and nets only over the rows whose gateway told them."""
+
+    count: int = 0
+    subtotal_cents: int = 0
+    #: Subtotal of the rows that carry at least one tax.
+    taxable_cents: int = 0
+    taxes: dict[str, int] = field(default_factory=dict)
+    total_cents: int = 0
+    fee_cents: int = 0
+    net_cents: int = 0
+
+    def add(self, row: Row):
+        self.count += 1
+        self.subtotal_cents += row.subtotal_cents
+        if row.taxes:
+            self.taxable_cents += row.subtotal_cents
+        for code, cents in row.taxes.items():
+            self.taxes[code] = self.taxes.get(code, 0) + cents
+        self.total_cents += row.total_cents
+        self.fee_cents += row.fee_cents or 0
+        self.net_cents += row.net_cents or 0
+        return self
+
+    def __add__(self, other: "Totals") -> "Totals":
+        codes = dict.fromkeys([*self.taxes, *other.taxes])
+        return Totals(
+            count=self.count + other.count,
+            subtotal_cents=self.subtotal_cents + other.subtotal_cents,
+            taxable_cents=self.taxable_cents + other.taxable_cents,
+            taxes={code: self.taxes.get(code, 0) + other.taxes.get(code, 0) for code in codes},
+            total_cents=self.total_cents + other.total_cents,
+            fee_cents=self.fee_cents + other.fee_cents,
+            net_cents=self.net_cents + other.net_cents,
+        )
+
+    def tax(self, code: str) -> int:
+        return self.taxes.get(code, 0)
+
+
+def totals_of(rows: Iterable[Row]) -> dict[str, Totals]:
+    """Totals per kind, computed in Python (the database computes the same with SUM)."""
+    by_kind = {kind: Totals() for kind in KINDS}
+    for row in rows:
+        by_kind[row.kind].add(row)
+    return by_kind
+
+
+# --- Tax report -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TaxLine:
+    code: str
+    name: str
+    collected_cents: int
+    #: Taxes given back on refunds in the period: negative (or zero).
+    reversed_cents: int
+
+    @property
+    def to_remit_cents(self) -> int:
+        return self.collected_cents + self.reversed_cents
+
+
+@dataclass(frozen=True)
+class TaxReport:
+    period: Period
+    sales_cents: int
+    refunds_cents: int
+    taxable_sales_cents: int
+    taxable_refunds_cents: int
+    lines: tuple[TaxLine, ...]
+
+    @property
+    def net_sales_cents(self) -> int:
+        return self.sales_cents + self.refunds_cents
+
+    @property
+    def net_taxable_sales_cents(self) -> int:
+        return self.taxable_sales_cents + self.taxable_refunds_cents
+
+    @property
+    def exempt_sales_cents(self) -> int:
+        return self.net_sales_cents - self.net_taxable_sales_cents
+
+    @property
+    def to_remit_cents(self) -> int:
+        return sum(line.to_remit_cents for line in self.lines)
+
+
+def tax_report(period: Period, by_kind: dict[str, Totals], taxes: list[tuple[str, str]]):
+    """The period's figures for the GST and QST returns, from the totals per kind.
+
+    `taxes` is [(code, name)] in the order to show. Input tax credits are the
+    accountant's business and are not part of these figures.
+    """
+    payments, refunds = by_kind.get(PAYMENT, Totals()), by_kind.get(REFUND, Totals())
+    return TaxReport(
+        period=period,
+        sales_cents=payments.subtotal_cents,
+        refunds_cents=refunds.subtotal_cents,
+        taxable_sales_cents=payments.taxable_cents,
+        taxable_refunds_cents=refunds.taxable_cents,
+        lines=tuple(
+            TaxLine(code, name, payments.tax(code), refunds.tax(code)) for code, name in taxes
+        ),
+    )
+
+
+# --- CSV --------------------------------------------------------------------------------
+
+
+class Cents(int):
+    """An amount in cents; the CSV variant writes it in dollars with its own decimal mark."""
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    delimiter: str
+    decimal: str
+    #: A UTF-8 byte-order mark, so Excel reads the file as UTF-8 and not as Windows-1252.
+    bom: bool
+
+
+STANDARD = Variant("standard", ",", ".", bom=False)
+EXCEL_FR = Variant("excel-fr", ";", ",", bom=True)
+VARIANTS = {variant.name: variant for variant in (STANDARD, EXCEL_FR)}
+
+#: Characters that make a spreadsheet treat a cell as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def dollars(cents: int, decimal: str = ".") -> str:
+    """-1234 -> "-12.34": no thousands separator, no currency sign, exact."""
+    sign = "-" if cents < 0 else ""
+    units, hundredths = divmod(abs(cents), 100)
+    return f"{sign}{units}{decimal}{hundredths:02d}"
+
+
+def cell(value, variant: Variant) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Cents):
+        return dollars(value, variant.decimal)
+    text = str(value)
+    if text.startswith(FORMULA_STARTS):
+        return "'" + text
+    return text
+
+
+#: The full ledger layout: (key, English label). Tax columns go after "subtotal".
+LEDGER_COLUMNS = (
+    ("date", "Date"),
+    ("time", "Time"),
+    ("time_zone", "Time zone"),
+    ("kind", "Type"),
+    ("number", "Number"),
+    ("corrects", "Corrects receipt"),
+    ("booking", "Booking"),
+    ("client", "Client"),
+    ("email", "Email"),
+    ("description", "Description"),
+    ("subtotal", "Pre-tax"),
+    ("total", "Total"),
+    ("currency", "Currency"),
+    ("method", "Method"),
+    ("fee", "Fee"),
+    ("net", "Net"),
+    ("reference", "Reference"),
+    ("stripe_payment_intent", "Stripe payment intent"),
+    ("stripe_charge", "Stripe charge"),
+    ("stripe_refund", "Stripe refund"),
+    ("stripe_balance_transaction", "Stripe balance transaction"),
+    ("stripe_payout", "Stripe payout"),
+)
+
+
+def ledger_header(tax_codes: list[str], labels: dict[str, str] | None = None) -> list[str]:
+    labels = labels or {}
+    header = []
+    for key, english in LEDGER_COLUMNS:
+        header.append(labels.get(key, english))
+        if key == "subtotal":
+            header.extend(tax_codes)
+    return header
+
+
+def ledger_table(rows: Iterable[Row], tax_codes, zone: ZoneInfo, labels=None) -> Iterator[list]:
+    """Every column of every row; taxes a row does not carry are left empty."""
+    yield ledger_header(tax_codes, labels)
+    zone_name = str(zone)
+    for row in rows:
+        local = row.local_time(zone)
+        yield [
+            local.strftime("%Y-%m-%d"),
+            local.strftime("%H:%M"),
+            zone_name,
+            row.kind,
+            row.number,
+            row.corrects,
+            row.booking_reference,
+            row.client_name,
+            row.client_email,
+            row.description,
+            Cents(row.subtotal_cents),
+            *(Cents(row.taxes[code]) if code in row.taxes else None for code in tax_codes),
+            Cents(row.total_cents),
+            row.currency,
+            row.method,
+            None if row.fee_cents is None else Cents(row.fee_cents),
+            None if row.net_cents is None else Cents(row.net_cents),
+            row.external_reference,
+            row.stripe_payment_intent,
+            row.stripe_charge,
+            row.stripe_refund,
+            row.stripe_balance_transaction,
+            row.stripe_payout,
+        ]
+
+
+def _bank_description(row: Row) -> str:
+    return f"{row.number} {row.client_name} - {row.description}"
+
+
+def quickbooks_table(rows: Iterable[Row], zone: ZoneInfo) -> Iterator[list]:
+    """QuickBooks Online bank import, three columns: Date (MM/DD/YYYY), Description, Amount.
+
+    One line per row at its total (refunds negative), then one negative line per gateway
+    fee, so the lines add up to what the gateway pays out.
+    """
+    yield ["Date", "Description", "Amount"]
+    for row in rows:
+        day = row.local_time(zone).strftime("%m/%d/%Y")
+        yield [day, _bank_description(row), Cents(row.total_cents)]
+        if row.fee_cents:
+            yield [day, f"{row.number} {row.method.capitalize()} fee", Cents(-row.fee_cents)]
+
+
+def xero_table(rows: Iterable[Row], zone: ZoneInfo) -> Iterator[list]:
+    """Xero bank statement import: Date (YYYY-MM-DD), Amount, Payee, Description, Reference.
+
+    Same lines as the QuickBooks layout: totals, then gateway fees as negative lines.
+    """
+    yield ["Date", "Amount", "Payee", "Description", "Reference"]
+    for row in rows:
+        day = row.local_time(zone).strftime("%Y-%m-%d")
+        yield [day, Cents(row.total_cents), row.client_name, row.description, row.number]
+        if row.fee_cents:
+            payee = row.method.capitalize()
+            yield [day, Cents(-row.fee_cents), payee, f"{payee} fee", row.number]
+
+
+LAYOUTS = ("ledger", "quickbooks", "xero")
+
+
+def csv_chunks(table: Iterable[list], variant: Variant, lines_per_chunk=500) -> Iterator[str]:
+    """RFC 4180 text (CRLF line ends, quotes where needed), a chunk per `lines_per_chunk`
+    lines, so a download of any size holds only one chunk in memory at a time."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=variant.delimiter, lineterminator="\r\n")
+    if variant.bom:
+        yield "\ufeff"
+    for count, record in enumerate(table, start=1):
+        writer.writerow([cell(value, variant) for value in record])
+        if count % lines_per_chunk == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    rest = buffer.getvalue()
+    if rest:
+        yield rest
+
+
+def registrations(stored: Iterable[tuple[str, str, str]], configured: list[dict]):
+    """[(name, registration)] for a receipt's letterhead: the taxes stored with the row (with
+    the number it was issued under, else today's), then any other configured tax."""
+    numbers = {entry["code"]: entry.get("registration", "") for entry in configured}
+    shown = {}
+    for code, name, registration in stored:
+        shown[code] = (name, registration or numbers.get(code, ""))
+    for entry in configured:
+        shown.setdefault(entry["code"], (entry.get("name", entry["code"]), numbers[entry["code"]]))
+    return [(name, registration) for name, registration in shown.values() if registration]

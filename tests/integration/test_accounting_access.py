@@ -1,0 +1,92 @@
+"""The accountant reaches the books and nothing else; the owner reaches the books too."""
+
+import pytest
+import sqlalchemy as sa
+from flask import url_for
+from werkzeug.routing import BuildError
+
+from consult.auth.access import ACCOUNTANT, PUBLIC
+from consult.extensions import db
+from tests.integration.test_accounting_factories import build_sample_books
+
+NOVEMBER = {"start": "2026-11-01", "end": "2026-11-30"}
+SAMPLE_VALUES = ("1", "x")
+
+
+def table_counts():
+    return {
+        table.name: db.session.scalar(sa.select(sa.func.count()).select_from(table))
+        for table in db.metadata.sorted_tables
+    }
+
+
+def url_of(app, rule):
+    """A concrete URL for a rule, with sample values for its arguments."""
+    with app.test_request_context():
+        for sample in SAMPLE_VALUES:
+            values = {arg: sample for arg in rule.arguments if arg != "lang"}
+            try:
+                return url_for(rule.endpoint, lang="fr", **values)
+            except BuildError:
+                continue
+    raise AssertionError(f"cannot build a URL for {rule.endpoint}")
+
+
+def routes_closed_to_the_accountant(app):
+    for rule in app.url_map.iter_rules():
+        allowed = app.view_functions[rule.endpoint].access
+        if PUBLIC in allowed or ACCOUNTANT in allowed:
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule, method
+
+
+def test_every_other_private_route_refuses_the_accountant_and_changes_nothing(client, auth, app):
+    with app.app_context():
+        build_sample_books()
+    auth.login(role=ACCOUNTANT)
+    with app.app_context():
+        before = table_counts()
+    closed = list(routes_closed_to_the_accountant(app))
+    assert closed, "the owner has routes of her own"
+    for rule, method in closed:
+        response = client.open(url_of(app, rule), method=method, data={"anything": "1"})
+        assert response.status_code == 403, (rule.rule, method)
+    with app.app_context():
+        assert table_counts() == before
+
+
+def test_the_accountant_reaches_the_ledger_exports_tax_report_and_every_receipt(client, auth, app):
+    with app.app_context():
+        books = build_sample_books()
+    auth.login(role=ACCOUNTANT)
+    assert client.get("/fr/accounting/", query_string=NOVEMBER).status_code == 200
+    assert client.get("/fr/accounting/export.csv", query_string=NOVEMBER).status_code == 200
+    assert client.get("/fr/accounting/taxes").status_code == 200
+    for number in books.values():
+        assert client.get(f"/fr/accounting/receipts/{number}").status_code == 200
+
+
+@pytest.mark.parametrize("role", ["owner", "accountant"])
+def test_the_desk_is_in_the_menu_of_both_roles(client, auth, role):
+    auth.login(role=role)
+    html = client.get("/en/accounting/").text
+    assert '<a href="/en/accounting/">Ledger</a>' in html
+    assert '<a href="/en/accounting/taxes">Tax report</a>' in html
+
+
+def test_the_owner_sees_the_accountants_pages(client, auth, app):
+    with app.app_context():
+        books = build_sample_books()
+    auth.login(role="owner")
+    assert client.get("/en/accounting/", query_string=NOVEMBER).status_code == 200
+    assert client.get("/en/accounting/export.csv", query_string=NOVEMBER).status_code == 200
+    assert client.get("/en/accounting/taxes").status_code == 200
+    assert client.get(f"/en/accounting/receipts/{books['stripe']}").status_code == 200
+
+
+def test_the_desk_is_never_cached(client, auth):
+    auth.login(role=ACCOUNTANT)
+    for path in ("/en/accounting/", "/en/accounting/taxes", "/en/accounting/export.csv"):
+        cache_control = client.get(path).headers["Cache-Control"]
+        assert "no-store" in cache_control and "private" in cache_control, path

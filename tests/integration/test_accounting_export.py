@@ -1,0 +1,274 @@
+"""CSV exports: every column and sign, the French Excel variant, QuickBooks and Xero, streaming."""
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from consult.extensions import db
+from consult.payments.models import LedgerEntry, LedgerTax
+from tests.integration.test_accounting_factories import (
+    add_payment,
+    build_sample_books,
+    make_booking,
+    montreal,
+)
+
+NOVEMBER = {"start": "2026-11-01", "end": "2026-11-30"}
+FULL_HEADER = [
+    "Date",
+    "Time",
+    "Time zone",
+    "Type",
+    "Number",
+    "Corrects receipt",
+    "Booking",
+    "Client",
+    "Email",
+    "Description",
+    "Pre-tax",
+    "GST",
+    "QST",
+    "Total",
+    "Currency",
+    "Method",
+    "Fee",
+    "Net",
+    "Reference",
+    "Stripe payment intent",
+    "Stripe charge",
+    "Stripe refund",
+    "Stripe balance transaction",
+    "Stripe payout",
+]
+
+
+@pytest.fixture
+def books(app):
+    with app.app_context():
+        return build_sample_books()
+
+
+def download(client, lang="en", **query):
+    response = client.get(f"/{lang}/accounting/export.csv", query_string={**NOVEMBER, **query})
+    assert response.status_code == 200, response.text
+    return response
+
+
+def records(response, delimiter=","):
+    text = response.get_data().decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]], rows[0]
+
+
+def cents(text, decimal="."):
+    return round(float(text.replace(decimal, ".")) * 100) if text else None
+
+
+def test_the_full_export_has_a_header_and_one_row_per_ledger_row(client, auth, books):
+    auth.login(role="accountant")
+    response = download(client)
+    assert response.mimetype == "text/csv"
+    assert response.mimetype_params["charset"] == "utf-8"
+    disposition = response.headers["Content-Disposition"]
+    assert disposition == 'attachment; filename="ledger-2026-11-01-2026-11-30.csv"'
+    assert b"\r\n" in response.data and not response.data.startswith(b"\xef\xbb\xbf")
+    rows, header = records(response)
+    assert header == FULL_HEADER
+    assert [row["Number"] for row in rows] == [
+        books[name]
+        for name in (
+            "stripe",
+            "interac",
+            "partial_refund",
+            "october_refund",
+            "exempt",
+            "late_november",
+        )
+    ]
+
+
+def test_each_row_type_carries_its_own_columns_and_signs(client, auth, books):
+    auth.login(role="accountant")
+    rows = {row["Number"]: row for row in records(download(client))[0]}
+
+    stripe = rows[books["stripe"]]
+    assert (stripe["Date"], stripe["Time"], stripe["Time zone"]) == (
+        "2026-11-03",
+        "10:15",
+        "America/Montreal",
+    )
+    assert (stripe["Type"], stripe["Method"], stripe["Corrects receipt"]) == (
+        "payment",
+        "stripe",
+        "",
+    )
+    assert [stripe[c] for c in ("Pre-tax", "GST", "QST", "Total")] == [
+        "150.00",
+        "7.50",
+        "14.96",
+        "172.46",
+    ]
+    assert cents(stripe["Fee"]) > 0 and cents(stripe["Net"]) == 17246 - cents(stripe["Fee"])
+    assert stripe["Stripe payment intent"].startswith("pi_")
+    assert stripe["Stripe charge"].startswith("ch_")
+    assert stripe["Stripe balance transaction"].startswith("txn_")
+    assert stripe["Stripe payout"].startswith("po_")
+    assert stripe["Stripe refund"] == ""
+
+    refund = rows[books["partial_refund"]]
+    assert (refund["Type"], refund["Corrects receipt"]) == ("refund", books["stripe"])
+    assert refund["Booking"] == stripe["Booking"]
+    assert [refund[c] for c in ("Pre-tax", "GST", "QST", "Total", "Net")] == [
+        "-43.49",
+        "-2.17",
+        "-4.34",
+        "-50.00",
+        "-50.00",
+    ]
+    assert refund["Stripe refund"].startswith("re_")
+    assert refund["Fee"] == ""
+
+    interac = rows[books["interac"]]
+    assert (interac["Method"], interac["Reference"]) == ("interac", "CA7781")
+    assert interac["Fee"] == interac["Net"] == "" and interac["Stripe charge"] == ""
+    assert interac["Total"] == "172.46"
+
+    exempt = rows[books["exempt"]]
+    assert (exempt["GST"], exempt["QST"], exempt["Total"]) == ("", "", "80.00")
+
+    october_refund = rows[books["october_refund"]]
+    assert october_refund["Corrects receipt"] == books["october"]
+    assert october_refund["Total"] == "-172.46"
+
+    # The row at 22:30 in Montréal on November 30 (03:30 UTC December 1) is November's.
+    assert rows[books["late_november"]]["Date"] == "2026-11-30"
+    for row in rows.values():
+        parts = sum(cents(row[c]) or 0 for c in ("Pre-tax", "GST", "QST"))
+        assert parts == cents(row["Total"]), row["Number"]
+        assert (cents(row["Total"]) > 0) == (row["Type"] == "payment")
+
+
+def test_the_french_excel_variant_has_the_same_numbers(client, auth, books):
+    auth.login(role="accountant")
+    standard, header = records(download(client))
+    response = download(client, variant="excel-fr")
+    assert response.data.startswith(b"\xef\xbb\xbf")
+    assert response.headers["Content-Disposition"].endswith('-excel-fr.csv"')
+    first_line = response.data.decode("utf-8-sig").split("\r\n")[0]
+    assert first_line == ";".join(FULL_HEADER)
+    french, french_header = records(response, delimiter=";")
+    assert french_header == header
+    amounts = ("Pre-tax", "GST", "QST", "Total", "Fee", "Net")
+    for plain, excel in zip(standard, french, strict=True):
+        for column in header:
+            if column in amounts:
+                assert excel[column] == plain[column].replace(".", ","), column
+                assert "." not in excel[column]
+            else:
+                assert excel[column] == plain[column], column
+
+
+def test_the_header_follows_the_pages_language(client, auth, books):
+    auth.login(role="accountant")
+    _rows, header = records(download(client, lang="fr"))
+    assert header[:4] == ["Date", "Heure", "Fuseau horaire", "Type"]
+    assert "Avant taxes" in header and "GST" in header and "QST" in header
+
+
+def test_the_quickbooks_layout_is_date_description_amount(client, auth, books):
+    auth.login(role="accountant")
+    response = download(client, layout="quickbooks")
+    assert response.headers["Content-Disposition"].endswith('-quickbooks.csv"')
+    rows, header = records(response)
+    assert header == ["Date", "Description", "Amount"]
+    full = {row["Number"]: row for row in records(download(client))[0]}
+    stripe = full[books["stripe"]]
+    assert rows[0] == {
+        "Date": "11/03/2026",
+        "Description": f"{books['stripe']} Camille Tremblay - {stripe['Description']}",
+        "Amount": "172.46",
+    }
+    assert rows[1] == {
+        "Date": "11/03/2026",
+        "Description": f"{books['stripe']} Stripe fee",
+        "Amount": "-" + stripe["Fee"],
+    }
+    # Totals, less the processor's fees: what reaches the bank.
+    expected = sum(cents(r["Total"]) - (cents(r["Fee"]) or 0) for r in full.values())
+    assert sum(cents(row["Amount"]) for row in rows) == expected
+
+
+def test_the_xero_layout_is_date_amount_payee_description_reference(client, auth, books):
+    auth.login(role="accountant")
+    rows, header = records(download(client, layout="xero", kind="refund"))
+    assert header == ["Date", "Amount", "Payee", "Description", "Reference"]
+    assert [(row["Date"], row["Amount"], row["Reference"]) for row in rows] == [
+        ("2026-11-10", "-50.00", books["partial_refund"]),
+        ("2026-11-12", "-172.46", books["october_refund"]),
+    ]
+    assert rows[0]["Payee"] == "Camille Tremblay"
+
+
+def test_a_client_name_that_looks_like_a_formula_is_exported_inert(client, auth, app):
+    with app.app_context():
+        booking = make_booking(client_name='=HYPERLINK("http://evil.example","x")')
+        add_payment(booking, montreal(2026, 11, 4))
+        db.session.commit()
+    auth.login(role="accountant")
+    rows, _header = records(download(client))
+    assert rows[0]["Client"] == "'" + '=HYPERLINK("http://evil.example","x")'
+
+
+def test_the_export_streams_in_chunks_as_rows_are_read(client, auth, app):
+    """A long range is written while it is read: several chunks, no Content-Length."""
+    with app.app_context():
+        booking = make_booking()
+        first = add_payment(booking, montreal(2026, 11, 2))
+        insert_copies(first, 1_200)
+        db.session.commit()
+    auth.login(role="accountant")
+    response = client.get("/en/accounting/export.csv", query_string=NOVEMBER, buffered=False)
+    assert response.status_code == 200
+    assert response.is_streamed
+    assert "Content-Length" not in response.headers
+    chunks = list(response.response)
+    response.close()
+    assert len(chunks) >= 3  # 500 lines a chunk
+    body = b"".join(chunk if isinstance(chunk, bytes) else chunk.encode() for chunk in chunks)
+    assert body.count(b"\r\n") == 1 + 1_201
+
+
+def insert_copies(entry, count):
+    """`count` more payments like `entry`, a minute apart, inserted in bulk."""
+    numbers = [f"{entry.number}-{n}" for n in range(count)]
+    base = {
+        column.key: getattr(entry, column.key)
+        for column in sa.inspect(LedgerEntry).columns
+        if column.key not in ("id", "number", "occurred_at", "stripe_refund")
+    }
+    db.session.execute(
+        sa.insert(LedgerEntry),
+        [
+            {**base, "number": number, "occurred_at": entry.occurred_at + timedelta(minutes=n)}
+            for n, number in enumerate(numbers, start=1)
+        ],
+    )
+    ids = db.session.scalars(sa.select(LedgerEntry.id).where(LedgerEntry.number.in_(numbers)))
+    db.session.execute(
+        sa.insert(LedgerTax),
+        [
+            {
+                "entry_id": entry_id,
+                "code": tax.code,
+                "name": tax.name,
+                "rate": tax.rate,
+                "registration": tax.registration,
+                "amount_cents": tax.amount_cents,
+            }
+            for entry_id in ids
+            for tax in entry.taxes
+        ],
+    )

@@ -1,0 +1,154 @@
+"""The ledger page: rows of every kind in the consultant's zone, filters, totals, bad input."""
+
+import re
+
+import pytest
+
+from consult.extensions import db
+from tests.integration.test_accounting_factories import build_sample_books
+
+NOVEMBER = {"start": "2026-11-01", "end": "2026-11-30"}
+
+
+@pytest.fixture
+def books(app):
+    with app.app_context():
+        return build_sample_books()
+
+
+def shown_numbers(html):
+    return re.findall(r'/accounting/receipts/((?:R|CN)-\d+)"', html)
+
+
+def totals(html, kind):
+    """{field: cents} of one totals row of the page."""
+    section = re.search(rf'<tr data-kind="{kind}">(.*?)</tr>', html, re.S).group(1)
+    return {
+        f: int(c) for f, c in re.findall(r'data-field="([\w-]+)" data-cents="(-?\d+)"', section)
+    }
+
+
+def test_the_accountant_sees_every_row_of_the_month_in_the_consultants_zone(client, auth, books):
+    auth.login(role="accountant")
+    response = client.get("/en/accounting/", query_string=NOVEMBER)
+    assert response.status_code == 200
+    html = response.text
+    expected = ["stripe", "interac", "partial_refund", "october_refund", "exempt", "late_november"]
+    assert shown_numbers(html) == [books[name] for name in expected]
+    assert books["october"] not in shown_numbers(html)
+    assert books["december"] not in shown_numbers(html)
+    assert "America/Montreal" in html
+    assert "2026-11-03 10:15" in html  # Montréal time, not UTC (15:15)
+    assert "2026-11-30 22:30" in html
+
+
+def test_a_credit_note_row_is_negative_and_names_the_receipt_it_corrects(client, auth, books):
+    auth.login(role="accountant")
+    html = client.get("/en/accounting/", query_string=NOVEMBER).text
+    row = re.search(
+        rf'<tr class="row-refund">((?:(?!</tr>).)*{books["partial_refund"]}.*?)</tr>', html, re.S
+    )
+    assert row is not None
+    assert f"corrects {books['stripe']}" in row.group(1)
+    assert "-$50.00" in row.group(1)
+
+
+def test_the_totals_are_the_sums_of_the_rows(client, auth, books):
+    auth.login(role="accountant")
+    html = client.get("/en/accounting/", query_string=NOVEMBER).text
+    payments, refunds, overall = (totals(html, kind) for kind in ("payment", "refund", "all"))
+    # 172.46 (stripe) + 172.46 (interac) + 80.00 (exempt) + 172.46 (late November)
+    assert payments["total"] == 17246 * 3 + 8000
+    assert payments["subtotal"] == 15000 * 3 + 8000
+    assert payments["tax-GST"] == 750 * 3 and payments["tax-QST"] == 1496 * 3
+    # -50.00 (partial) and -172.46 (the October payment given back in November)
+    assert refunds["total"] == -5000 - 17246
+    assert overall["total"] == payments["total"] + refunds["total"]
+    assert overall["net"] == payments["net"] + refunds["net"]
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        ({"method": "interac"}, ["interac"]),
+        ({"method": "other"}, ["exempt"]),
+        ({"kind": "refund"}, ["partial_refund", "october_refund"]),
+        ({"kind": "payment", "method": "stripe"}, ["stripe", "late_november"]),
+        ({"start": "2026-12-01", "end": "2026-12-31"}, ["december"]),
+        ({"start": "2026-10-31", "end": "2026-10-31"}, ["october"]),
+    ],
+)
+def test_filters_by_local_dates_method_and_status(client, auth, books, filters, expected):
+    auth.login(role="accountant")
+    html = client.get("/en/accounting/", query_string={**NOVEMBER, **filters}).text
+    assert shown_numbers(html) == [books[name] for name in expected]
+
+
+def test_without_filters_the_ledger_shows_the_current_month(client, auth, app):
+    auth.login(role="accountant")
+    response = client.get("/en/accounting/")
+    assert response.status_code == 200
+    assert 'name="start" type="date" value="' in response.text
+    assert "No payment or refund matches these filters." in response.text
+
+
+def test_the_ledger_pages_through_long_months(client, auth, books, monkeypatch):
+    from consult.accounting import routes
+
+    monkeypatch.setattr(routes, "ROWS_PER_PAGE", 4)
+    auth.login(role="accountant")
+    first = client.get("/en/accounting/", query_string=NOVEMBER).text
+    assert len(shown_numbers(first)) == 4
+    second_url = re.search(r'href="([^"]+)" rel="next"', first).group(1).replace("&amp;", "&")
+    second = client.get(second_url).text
+    assert len(shown_numbers(second)) == 2
+    assert 'rel="prev"' in second and 'rel="next"' not in second
+    # The totals cover the whole range on every page.
+    assert totals(first, "all") == totals(second, "all")
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"start": "2026-11-30", "end": "2026-11-01"}, "The end date is before the start date."),
+        ({"start": "2026-11-31", "end": "2026-11-30"}, "Enter a date as YYYY-MM-DD"),
+        ({"start": "yesterday", "end": "2026-11-30"}, "Enter a date as YYYY-MM-DD"),
+        ({"start": "", "end": "2026-11-30"}, "Enter a date as YYYY-MM-DD"),
+        ({"start": "0001-01-01", "end": "2026-11-30"}, "Choose a date between"),
+        ({"start": "2026-11-01", "end": "9999-12-31"}, "Choose a date between"),
+        ({**NOVEMBER, "method": "bitcoin"}, "Unknown payment method."),
+        ({**NOVEMBER, "kind": "chargeback"}, "Unknown status."),
+        ({**NOVEMBER, "layout": "sage"}, "Unknown export layout."),
+        ({**NOVEMBER, "variant": "xlsx"}, "Unknown file format."),
+    ],
+)
+@pytest.mark.parametrize("path", ["/en/accounting/", "/en/accounting/export.csv"])
+def test_bad_filters_get_a_message_never_a_500(client, auth, books, path, query, message):
+    auth.login(role="accountant")
+    response = client.get(path, query_string=query)
+    assert response.status_code == 400
+    assert response.mimetype == "text/html"
+    assert message in response.text
+    assert shown_numbers(response.text) == []
+
+
+def test_messages_about_bad_filters_are_in_french_on_french_pages(client, auth, books):
+    auth.login(role="accountant")
+    response = client.get(
+        "/fr/accounting/", query_string={"start": "2026-11-30", "end": "2026-11-01", "method": "x"}
+    )
+    assert response.status_code == 400
+    assert "La date de fin précède la date de début." in response.text
+    assert "Mode de paiement inconnu." in response.text
+
+
+def test_the_ledger_changes_nothing(client, auth, books, app):
+    from consult.payments.models import LedgerEntry
+
+    auth.login(role="accountant")
+    with app.app_context():
+        before = db.session.query(LedgerEntry).count()
+    client.get("/en/accounting/", query_string=NOVEMBER)
+    client.get("/en/accounting/export.csv", query_string=NOVEMBER)
+    with app.app_context():
+        assert db.session.query(LedgerEntry).count() == before

@@ -1,0 +1,171 @@
+"""Receipts and credit notes: what Revenu Québec asks for, and who may open them."""
+
+import re
+
+import pytest
+
+from consult.extensions import db
+from consult.payments.models import LedgerEntry
+from tests.integration.test_accounting_factories import (
+    add_payment,
+    add_refund,
+    make_booking,
+    montreal,
+)
+
+
+@pytest.fixture
+def app_config():
+    return {
+        "OWNER_NAME": "Marie-Ève Lavoie, conseil",
+        "BUSINESS_ADDRESS": "1234, rue Saint-Denis, Montréal (Québec) H2X 3K8",
+    }
+
+
+@pytest.fixture
+def sale(app):
+    """A paid booking, half refunded; returns (manage token, receipt, credit note)."""
+    with app.app_context():
+        booking = make_booking(client_name="Camille Tremblay")
+        payment = add_payment(booking, montreal(2026, 11, 3, 10, 15))
+        refund = add_refund(payment, montreal(2026, 11, 10, 16, 45), total_cents=8623)
+        db.session.commit()
+        return booking.manage_token, payment.number, refund.number
+
+
+def cell(html, field):
+    return int(re.search(rf'data-field="{field}" data-cents="(-?\d+)"', html).group(1))
+
+
+def test_a_receipt_shows_everything_a_tax_receipt_needs(client, auth, sale):
+    _token, receipt, _credit_note = sale
+    auth.login(role="accountant")
+    response = client.get(f"/en/accounting/receipts/{receipt}")
+    assert response.status_code == 200
+    html = response.text
+    assert f"Receipt {receipt}" in html
+    assert "Marie-Ève Lavoie, conseil" in html
+    assert "1234, rue Saint-Denis, Montréal (Québec) H2X 3K8" in html
+    assert "TPS/GST registration no. 123456789 RT0001" in html
+    assert "TVQ/QST registration no. 1234567890 TQ0001" in html
+    assert "Camille Tremblay" in html
+    assert "November 3, 2026 10:15\u202fa.m. (America/Montreal)" in html
+    assert "Strategy session: should you outsource your social media?" in html
+    assert (cell(html, "subtotal"), cell(html, "tax-GST"), cell(html, "tax-QST")) == (
+        15000,
+        750,
+        1496,
+    )
+    assert cell(html, "total") == 17246
+    assert "TPS/GST (5%)" in html and "TVQ/QST (9.975%)" in html
+    assert "$172.46" in html
+    assert "Card (Stripe)" in html
+    assert re.search(r"<code>ch_\d+</code>", html)  # the charge is the reference
+    assert "print" in html  # the print stylesheet and button
+    assert 'media="print"' in html
+
+
+def test_a_credit_note_is_negative_and_names_the_receipt_it_corrects(client, auth, sale):
+    _token, receipt, credit_note = sale
+    auth.login(role="owner")
+    html = client.get(f"/en/accounting/receipts/{credit_note}").text
+    assert f"Credit note {credit_note}" in html
+    assert f'Corrects receipt <a href="/en/accounting/receipts/{receipt}">{receipt}</a>' in html
+    assert cell(html, "total") == -8623
+    assert cell(html, "subtotal") < 0 and cell(html, "tax-GST") < 0 and cell(html, "tax-QST") < 0
+    assert cell(html, "subtotal") + cell(html, "tax-GST") + cell(html, "tax-QST") == -8623
+    assert "-$86.23" in html
+    assert re.search(r"<code>re_\d+</code>", html)
+    # And the receipt lists its credit note.
+    assert (
+        f'href="/en/accounting/receipts/{credit_note}"'
+        in client.get(f"/en/accounting/receipts/{receipt}").text
+    )
+
+
+def test_receipts_read_in_french_with_quebec_formats(client, auth, sale):
+    _token, receipt, _credit_note = sale
+    auth.login(role="accountant")
+    html = client.get(f"/fr/accounting/receipts/{receipt}").text
+    assert f"Reçu {receipt}" in html
+    assert "172,46\xa0$" in html
+    assert "9,975\xa0%" in html
+    assert "3 novembre 2026" in html
+
+
+def test_an_interac_receipt_gives_its_transfer_reference(client, auth, app):
+    with app.app_context():
+        entry = add_payment(
+            make_booking(), montreal(2026, 11, 5), method="interac", external_reference="CA7781"
+        )
+        db.session.commit()
+        number = entry.number
+    auth.login(role="accountant")
+    html = client.get(f"/en/accounting/receipts/{number}").text
+    assert "Interac e-Transfer" in html
+    assert "<code>CA7781</code>" in html
+
+
+def test_the_prospect_opens_her_receipt_and_credit_note_through_her_private_link(client, sale):
+    token, receipt, credit_note = sale
+    response = client.get(f"/fr/booking/{token}/receipts/{receipt}")
+    assert response.status_code == 200
+    assert f"Reçu {receipt}" in response.text
+    assert "no-store" in response.headers["Cache-Control"]
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert f'href="/fr/booking/{token}/receipts/{credit_note}"' in response.text
+    assert "/accounting/" not in response.text  # no staff links, no staff menu
+    credit = client.get(f"/en/booking/{token}/receipts/{credit_note}")
+    assert credit.status_code == 200
+    assert f"Credit note {credit_note}" in credit.text
+
+
+def test_a_wrong_token_or_someone_elses_receipt_is_not_found(client, app, sale):
+    token, receipt, _credit_note = sale
+    with app.app_context():
+        other = add_payment(make_booking(client_name="Someone Else"), montreal(2026, 11, 6))
+        db.session.commit()
+        other_token, other_number = other.booking.manage_token, other.number
+    assert client.get(f"/fr/booking/{token}/receipts/{other_number}").status_code == 404
+    assert client.get(f"/fr/booking/{other_token}/receipts/{receipt}").status_code == 404
+    assert client.get(f"/fr/booking/{token[:-1]}x/receipts/{receipt}").status_code == 404
+    assert client.get(f"/fr/booking/{token}/receipts/R-999999").status_code == 404
+    assert client.get(f"/fr/booking/é{token}/receipts/{receipt}").status_code == 404
+
+
+def test_an_unknown_number_is_not_found_for_staff(client, auth, sale):
+    auth.login(role="accountant")
+    assert client.get("/en/accounting/receipts/R-999999").status_code == 404
+
+
+def test_anonymous_visitors_are_sent_to_sign_in_for_staff_receipts(client, sale):
+    _token, receipt, _credit_note = sale
+    response = client.get(f"/en/accounting/receipts/{receipt}")
+    assert response.status_code == 302
+    assert (
+        "/fr/login" in response.headers["Location"] or "/en/login" in response.headers["Location"]
+    )
+
+
+def test_a_receipt_keeps_the_registration_number_it_was_issued_under(client, auth, app, sale):
+    _token, receipt, _credit_note = sale
+    app.config["TAXES"] = [
+        {"code": "GST", "name": "TPS/GST", "rate": "0.05", "registration": "999999999 RT0001"},
+        {"code": "QST", "name": "TVQ/QST", "rate": "0.09975", "registration": "9999999999 TQ0001"},
+    ]
+    auth.login(role="accountant")
+    html = client.get(f"/en/accounting/receipts/{receipt}").text
+    assert "123456789 RT0001" in html and "999999999 RT0001" not in html
+
+
+def test_viewing_receipts_changes_nothing(client, auth, app, sale):
+    token, receipt, credit_note = sale
+    auth.login(role="accountant")
+    for path in (
+        f"/en/accounting/receipts/{receipt}",
+        f"/en/accounting/receipts/{credit_note}",
+        f"/en/booking/{token}/receipts/{receipt}",
+    ):
+        assert client.get(path).status_code == 200
+    with app.app_context():
+        assert db.session.query(LedgerEntry).count() == 2
