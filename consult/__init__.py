@@ -91,8 +91,9 @@ def _register_blueprints(app):
     from .auth.routes import bp as auth_bp
     from .booking.routes import bp as booking_bp
     from .content.routes import bp as content_bp
+    from .payments.routes import bp as payments_bp
 
-    for blueprint in (auth_bp, content_bp, admin_bp, accounting_bp, booking_bp):
+    for blueprint in (auth_bp, content_bp, admin_bp, accounting_bp, booking_bp, payments_bp):
         app.register_blueprint(blueprint)
     health.init_app(app)
     errors.init_app(app)
