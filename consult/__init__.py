@@ -90,9 +90,11 @@ def _register_blueprints(app):
     from .admin.audit import bp as audit_bp
     from .admin.routes import bp as admin_bp
     from .auth.routes import bp as auth_bp
+    from .booking.routes import bp as booking_bp
     from .calendar.routes import bp as calendar_bp
     from .content.admin import bp as content_admin_bp
     from .content.routes import bp as content_bp
+    from .payments.routes import bp as payments_bp
 
     for blueprint in (
         auth_bp,
@@ -102,6 +104,8 @@ def _register_blueprints(app):
         audit_bp,
         calendar_bp,
         accounting_bp,
+        booking_bp,
+        payments_bp,
     ):
         app.register_blueprint(blueprint)
     health.init_app(app)

@@ -18,6 +18,7 @@ consult = AppGroup("consult", help="Site administration commands.")
 DEMO_SEEDERS = [
     "consult.auth.seed:seed",
     "consult.content.seed:seed",
+    "consult.booking.seed:seed",
 ]
 
 #: The demo accounts seed-demo creates; printed by `make run`.
@@ -95,5 +96,6 @@ def send_mail():
 
 def init_app(app):
     from .calendar import cli as calendar_cli  # noqa: F401 - registers sync-calendar
+    from .booking import cli as booking_cli  # noqa: F401 - registers its commands
 
     app.cli.add_command(consult)
