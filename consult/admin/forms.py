@@ -21,7 +21,14 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from .localtime import NonexistentLocalTime, local_to_utc, overlapping, start_of_day, zone
 
@@ -107,7 +114,7 @@ class OfferForm(FlaskForm):
 
     def validate_slug(self, field):
         if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", field.data or ""):
-            raise ValueError(_l("Use lowercase letters, digits and single hyphens only."))
+            raise ValidationError(_l("Use lowercase letters, digits and single hyphens only."))
 
 
 # Availability
@@ -148,7 +155,7 @@ class RulesForm(FlaskForm):
             zone(field.data.strip())
         except ValueError as error:
             message = _l("This is not a time zone name, such as America/Montreal.")
-            raise ValueError(message) from error
+            raise ValidationError(message) from error
 
 
 class IntervalForm(Form):
@@ -333,7 +340,7 @@ class RefundForm(ConfirmedForm):
 
     def validate_amount(self, field):
         if field.data is not None and field.data <= 0:
-            raise ValueError(_l("The amount must be more than zero."))
+            raise ValidationError(_l("The amount must be more than zero."))
 
 
 class RescheduleForm(ConfirmedForm):

@@ -85,10 +85,13 @@ def rules_snapshot(rules):
 def save_rules(session, user, rules, values, now):
     """Update the booking rules (creating the row the first time)."""
     before = rules_snapshot(rules) if sa.inspect(rules).persistent else None
+    if before is None:
+        # Inserted with its defaults first: the ORM would turn a None cap back into the default.
+        session.add(rules)
+        session.flush()
     for name in RULE_FIELDS:
         setattr(rules, name, values[name])
     rules.updated_at = now
-    session.add(rules)
     record(session, user, "availability.rules", rules, before, rules_snapshot(rules))
     session.commit()
 
