@@ -3,7 +3,7 @@
 from datetime import datetime
 from decimal import Decimal
 
-from babel.dates import format_date, format_datetime, format_time
+from babel.dates import format_date, format_time, get_datetime_format
 from babel.numbers import format_currency
 from flask import current_app, g
 from flask_babel import get_locale
@@ -38,8 +38,14 @@ def desk_zone():
 
 
 def when(moment, style="medium"):
-    """A UTC instant as a date and time in her zone."""
-    return format_datetime(moment, style, tzinfo=desk_zone(), locale=get_locale())
+    """A UTC instant as a date (in `style`) and a short time, in her zone, without seconds."""
+    locale = get_locale()
+    local = moment.astimezone(desk_zone())
+    pattern = get_datetime_format(style, locale=locale).replace("'", "")
+    return pattern.format(
+        format_time(local.time(), "short", locale=locale),
+        format_date(local.date(), style, locale=locale),
+    )
 
 
 def clock(value, style="short"):
