@@ -53,7 +53,7 @@ CATALOG := consult/translations
 SOURCES := $(wildcard consult/*.py) templates/base.html templates/errors templates/macros
 else
 CATALOG := consult/$(PKG)/translations
-SOURCES := consult/$(PKG) $(wildcard templates/$(PKG))
+SOURCES := consult/$(PKG) $(wildcard templates/$(PKG)) $(wildcard templates/mail/$(PKG)_*)
 endif
 
 messages: $(VENV)/.dev-installed

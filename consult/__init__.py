@@ -89,9 +89,11 @@ def _register_blueprints(app):
     from .accounting.routes import bp as accounting_bp
     from .admin.routes import bp as admin_bp
     from .auth.routes import bp as auth_bp
+    from .booking.routes import bp as booking_bp
     from .content.routes import bp as content_bp
+    from .payments.routes import bp as payments_bp
 
-    for blueprint in (auth_bp, content_bp, admin_bp, accounting_bp):
+    for blueprint in (auth_bp, content_bp, admin_bp, accounting_bp, booking_bp, payments_bp):
         app.register_blueprint(blueprint)
     health.init_app(app)
     errors.init_app(app)

@@ -17,6 +17,7 @@ consult = AppGroup("consult", help="Site administration commands.")
 #: Each domain contributes a seeding function `seed(session, now)`, run in this order.
 DEMO_SEEDERS = [
     "consult.auth.seed:seed",
+    "consult.booking.seed:seed",
 ]
 
 #: The demo accounts seed-demo creates; printed by `make run`.
@@ -93,4 +94,6 @@ def send_mail():
 
 
 def init_app(app):
+    from .booking import cli as booking_cli  # noqa: F401 - registers its commands
+
     app.cli.add_command(consult)

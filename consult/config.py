@@ -31,6 +31,10 @@ DEFAULTS = {
     "STRIPE_WEBHOOK_SECRET": "",
     "STRIPE_API_BASE": "",
     "DEMO_WEBHOOK_SECRET": "whsec_demo_local_only",
+    # How old a signed webhook may be (seconds) before it is refused as a replay.
+    "WEBHOOK_TOLERANCE_SECONDS": 300,
+    # Retries of a failed call to Stripe's API (the SDK reuses one idempotency key).
+    "STRIPE_MAX_NETWORK_RETRIES": 2,
     "HOLD_MINUTES": 30,
     "MANUAL_HOLD_HOURS": 72,
     "MANUAL_PAYMENT_INSTRUCTIONS": "",

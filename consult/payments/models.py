@@ -57,6 +57,8 @@ class LedgerEntry(db.Model):
     stripe_payout: so.Mapped[str | None] = so.mapped_column(sa.String(255))
     #: Interac reference, invoice number, or whatever the owner typed for a manual payment.
     external_reference: so.Mapped[str] = so.mapped_column(sa.String(255), default="")
+    #: Why the money went back (refunds): the owner's words, or the automatic cause.
+    reason: so.Mapped[str] = so.mapped_column(sa.String(255), default="")
     created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 

@@ -102,3 +102,56 @@ def split_total(total_cents, lines, subtotal_cents):
         for line in lines
     )
     return Breakdown(total_cents - sum(line.cents for line in shared), shared)
+
+
+def lines_from_dicts(entries):
+    """TaxLines back from their stored form (TaxLine.as_dict(), e.g. a booking's tax_lines)."""
+    return tuple(
+        TaxLine(
+            entry["code"],
+            entry.get("name", entry["code"]),
+            Decimal(str(entry["rate"])),
+            entry.get("registration", ""),
+            int(entry["cents"]),
+        )
+        for entry in entries
+    )
+
+
+def refund_split(amount_cents, original, remaining):
+    """The subtotal and taxes given back by refunding `amount_cents` of a payment.
+
+    `original` is the payment's Breakdown, `remaining` what earlier refunds left of it
+    (same tax codes). Refunding all that remains gives back exactly the remaining taxes;
+    a partial refund shares the amount in the payment's own proportions, then moves the
+    odd cents so that neither the subtotal nor any tax goes past what remains of it. So
+    a series of refunds gives back each tax exactly once, to the cent.
+    """
+    if amount_cents == remaining.total_cents:
+        return remaining
+    shared = split_total(amount_cents, original.lines, original.subtotal_cents)
+    left = {line.code: line.cents for line in remaining.lines}
+    cents = {line.code: max(0, min(line.cents, left.get(line.code, 0))) for line in shared.lines}
+    subtotal = amount_cents - sum(cents.values())
+    # Too much on the subtotal: the taxes take the excess, up to what remains of each.
+    for code in cents:
+        excess = subtotal - remaining.subtotal_cents
+        if excess <= 0:
+            break
+        moved = min(excess, left.get(code, 0) - cents[code])
+        cents[code] += moved
+        subtotal -= moved
+    # Taxes rounded past the amount itself: they give the cents back, last tax first.
+    for code in reversed(list(cents)):
+        if subtotal >= 0:
+            break
+        moved = min(-subtotal, cents[code])
+        cents[code] -= moved
+        subtotal += moved
+    return Breakdown(
+        subtotal,
+        tuple(
+            TaxLine(line.code, line.name, line.rate, line.registration, cents[line.code])
+            for line in shared.lines
+        ),
+    )

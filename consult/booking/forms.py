@@ -1,0 +1,91 @@
+"""The prospect's forms: intake, cancellation, rescheduling."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    SelectField,
+    StringField,
+    TelField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
+
+ORGANISATION_SIZES = [
+    SelectChoice("", _l("Choose…")),
+    SelectChoice("1", _l("Just me")),
+    SelectChoice("2-10", _l("2 to 10 people")),
+    SelectChoice("11-50", _l("11 to 50 people")),
+    SelectChoice("51-200", _l("51 to 200 people")),
+    SelectChoice("201+", _l("More than 200 people")),
+]
+EMAIL_LANGUAGES = [SelectChoice("fr", "Français"), SelectChoice("en", "English")]
+
+
+class IntakeForm(FlaskForm):
+    name = StringField(
+        _l("Your name"), validators=[DataRequired(_l("Please give your name.")), Length(max=120)]
+    )
+    email = EmailField(
+        _l("Email"),
+        validators=[
+            DataRequired(_l("Please give your email address.")),
+            Email(_l("This email address does not look valid.")),
+            Length(max=254),
+        ],
+    )
+    phone = TelField(
+        _l("Phone (optional)"),
+        validators=[
+            Optional(),
+            Length(max=40),
+            Regexp(r"^\+?[0-9 ().-]{7,40}$", message=_l("Digits, spaces, + ( ) - only.")),
+        ],
+    )
+    organisation = StringField(
+        _l("Organisation"),
+        validators=[DataRequired(_l("Please name your organisation.")), Length(max=200)],
+    )
+    organisation_size = SelectField(
+        _l("Size of the organisation"),
+        choices=ORGANISATION_SIZES,
+        validators=[DataRequired(_l("Please choose a size."))],
+    )
+    goal = TextAreaField(
+        _l("What do you want to decide about outsourcing your social media?"),
+        validators=[
+            DataRequired(_l("Please tell us what you want to decide.")),
+            Length(max=3000),
+        ],
+    )
+    email_lang = SelectField(_l("Language for emails"), choices=EMAIL_LANGUAGES)
+    consent = BooleanField(
+        _l("I agree to be contacted by email about this session."),
+        validators=[DataRequired(_l("We need your consent to contact you about the session."))],
+    )
+    start = HiddenField()
+    tz = HiddenField()
+
+    def intake(self):
+        """The answers, keyed as booking.service.reserve() expects."""
+        return {
+            "name": self.name.data.strip(),
+            "email": self.email.data.strip(),
+            "phone": (self.phone.data or "").strip(),
+            "organisation": self.organisation.data.strip(),
+            "organisation_size": self.organisation_size.data,
+            "goal": self.goal.data.strip(),
+            "consent": self.consent.data,
+        }
+
+
+class ActionForm(FlaskForm):
+    """Only the CSRF token: the button is the answer."""
+
+
+class RescheduleForm(FlaskForm):
+    start = HiddenField(validators=[DataRequired()])
+    tz = HiddenField()

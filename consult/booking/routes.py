@@ -1,0 +1,372 @@
+"""The prospect's path: offers, free slots in her zone, intake, hold, status, her own link."""
+
+from datetime import UTC, date, datetime
+from functools import cache
+from zoneinfo import ZoneInfo, available_timezones
+
+import sqlalchemy as sa
+from babel.numbers import format_currency
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from .. import navigation
+from ..auth.access import public
+from ..database import begin_serialized_write
+from ..extensions import db, utcnow
+from ..i18n import current_lang
+from ..mail.outbox import deliver_after_commit
+from ..payments.service import PaymentUnavailable, checkout_url, hold_minutes
+from . import display, policy, service, slots
+from .forms import ActionForm, IntakeForm, RescheduleForm
+from .models import HELD, Booking, Offer
+
+bp = Blueprint("booking", __name__, url_prefix="/<lang:lang>")
+
+#: A sentence per refused rule, in the reader's language.
+RULE_MESSAGES = {
+    policy.STARTED: _l("The session has already started."),
+    policy.NOT_ACTIVE: _l("This booking can no longer be changed."),
+    policy.MAX_RESCHEDULES: _l("This session has already been moved as many times as allowed."),
+    service.NOT_OFFERED: _l("This time is not open for booking."),
+    service.OFFER_INACTIVE: _l("This offer is no longer available."),
+}
+
+
+@bp.record_once
+def setup(state):
+    app = state.app
+    navigation.add_public(app, "booking.offers", _l("Book a session"), 30)
+    app.add_template_filter(lambda moment, zone: display.when(moment, zone, _lang()), "when")
+    app.add_template_filter(lambda moment, zone: display.clock(moment, zone, _lang()), "clock")
+    app.add_template_filter(lambda day: display.day_name(day, _lang()), "day_name")
+    app.add_template_filter(money, "money")
+    app.add_template_global(display.zone_label, "zone_label")
+
+
+def _lang():
+    return str(get_locale() or "fr")
+
+
+def money(cents, currency="CAD"):
+    """Cents as the reader's currency text: "172,46 $" or "CA$172.46"."""
+    return format_currency(cents / 100, currency, locale=_lang())
+
+
+@cache
+def time_zones():
+    """Every zone a visitor can choose, by name; legacy aliases left out."""
+    return sorted(
+        zone
+        for zone in available_timezones()
+        if "/" in zone and not zone.startswith(("Etc/", "SystemV/", "US/", "Canada/"))
+    ) + ["UTC"]
+
+
+def reader_zone():
+    """The zone the visitor asked for (?tz=), else the consultant's."""
+    asked = request.values.get("tz", "")
+    if asked in time_zones():
+        return asked
+    return owner_zone()
+
+
+def owner_zone():
+    return service.load_availability(db.session, current_app.config).rules.time_zone
+
+
+def _offer_or_404(slug):
+    offer = db.session.scalar(sa.select(Offer).where(Offer.slug == slug, Offer.active))
+    if offer is None:
+        abort(404)
+    return offer
+
+
+def _booking_or_404(token):
+    """The booking behind a private link; any unknown or altered token is a plain 404."""
+    booking = db.session.scalar(sa.select(Booking).where(Booking.manage_token == token))
+    if booking is None:
+        abort(404)
+    return booking
+
+
+def _parse_start(raw):
+    """An ISO instant from a slot link, as aware UTC; None when it is not one."""
+    try:
+        moment = datetime.fromisoformat(raw or "")
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None
+    return moment.astimezone(UTC)
+
+
+def _private(response_body, status=200):
+    """Pages behind a private link: never cached, never leaked through the Referer."""
+    response = current_app.make_response((response_body, status))
+    response.cache_control.no_store = True
+    response.cache_control.private = True
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _picker(offer, now, exclude_id=None):
+    """Days with free slots and the chosen day's slots, in the reader's zone."""
+    zone = reader_zone()
+    free = service.find_open_slots(
+        db.session, offer, now, current_app.config, exclude_id=exclude_id
+    )
+    days = slots.by_local_day(free, zone)
+    try:
+        day = date.fromisoformat(request.args.get("day", ""))
+    except ValueError:
+        day = None
+    if day not in days:
+        day = next(iter(days), None)
+    return {
+        "zone": zone,
+        "owner_zone": owner_zone(),
+        "zones": time_zones(),
+        "days": days,
+        "day": day,
+        "day_slots": days.get(day, []),
+    }
+
+
+@bp.route("/book/")
+@public
+def offers():
+    """The sessions on offer, with their price."""
+    rows = db.session.scalars(
+        sa.select(Offer).where(Offer.active).order_by(Offer.position, Offer.id)
+    ).all()
+    return render_template("booking/offers.html", offers=rows, prices=_prices(rows))
+
+
+def _prices(offers):
+    from ..payments.taxes import compute, profile_from_settings
+
+    profile = profile_from_settings(current_app.config["TAXES"])
+    return {offer.id: compute(offer.price_cents, profile, offer.taxable) for offer in offers}
+
+
+@bp.route("/book/<slug>")
+@public
+def offer(slug):
+    """An offer's days with free slots, and the slots of one day, in the visitor's zone."""
+    offer = _offer_or_404(slug)
+    return render_template(
+        "booking/offer.html",
+        offer=offer,
+        price=_prices([offer])[offer.id],
+        **_picker(offer, utcnow()),
+    )
+
+
+@bp.route("/book/<slug>/reserve", methods=["GET", "POST"])
+@public
+def reserve(slug):
+    """The intake form for one slot; submitting holds the slot and goes to payment."""
+    offer = _offer_or_404(slug)
+    starts_at = _parse_start(request.values.get("start"))
+    if starts_at is None:
+        flash(_("Please choose a time first."), "warning")
+        return redirect(url_for(".offer", slug=slug))
+    zone = reader_zone()
+    form = IntakeForm(email_lang=current_lang(), start=starts_at.isoformat(), tz=zone)
+    if form.validate_on_submit():
+        config = current_app.config
+        try:
+            booking = service.reserve(
+                db.session,
+                offer=offer,
+                starts_at=starts_at,
+                intake=form.intake(),
+                lang=form.email_lang.data,
+                time_zone=zone,
+                gateway=config["PAYMENT_GATEWAY"],
+                hold_minutes=hold_minutes(config),
+                config=config,
+                now=utcnow(),
+            )
+        except service.SlotTaken as taken:
+            return _slot_taken(offer, taken, zone)
+        except service.OutsidePolicy as refused:
+            flash(_rule_message(refused.rule), "error")
+            return redirect(url_for(".offer", slug=slug, tz=zone))
+        return _to_checkout(booking)
+    status = 400 if form.errors else 200
+    return render_template(
+        "booking/intake.html",
+        offer=offer,
+        form=form,
+        starts_at=starts_at,
+        local_day=starts_at.astimezone(ZoneInfo(zone)).date(),
+        zone=zone,
+        owner_zone=owner_zone(),
+        price=_prices([offer])[offer.id],
+    ), status
+
+
+def _slot_taken(offer, taken, zone, booking=None):
+    """409: the slot was just taken; here are the next free ones."""
+    return render_template(
+        "booking/slot_taken.html",
+        offer=offer,
+        next_slots=taken.next_slots,
+        zone=zone,
+        booking=booking,
+    ), 409
+
+
+def _to_checkout(booking):
+    """Hand the held booking over to the payment gateway."""
+    # Recording the checkout writes again: on SQLite, queue for the write lock up front
+    # rather than fail on upgrading a read while other reservations hold it.
+    begin_serialized_write(db.session())
+    try:
+        return redirect(checkout_url(booking))
+    except PaymentUnavailable:
+        db.session.rollback()
+        flash(
+            _("The payment service did not answer. Your time is still held: please try again."),
+            "error",
+        )
+        return redirect(url_for(".status", token=booking.manage_token))
+
+
+@bp.route("/book/status/<token>/pay", methods=["POST"])
+@public
+def pay(token):
+    """Go (back) to the payment page while the hold lasts."""
+    booking = _booking_or_404(token)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if not booking.hold_is_live(utcnow()):
+        return redirect(url_for(".status", token=token))
+    return _to_checkout(booking)
+
+
+@bp.route("/book/status/<token>")
+@public
+def status(token):
+    """Where the payment page sends the browser back: waits for the payment event, then
+    shows the confirmation."""
+    booking = _booking_or_404(token)
+    waiting = booking.status == HELD
+    return _private(
+        render_template(
+            "booking/status.html",
+            booking=booking,
+            waiting=waiting,
+            live_hold=booking.hold_is_live(utcnow()),
+        )
+    )
+
+
+@bp.route("/booking/<token>")
+@public
+def manage(token):
+    """The prospect's own page: her booking, and what she may still change."""
+    booking = _booking_or_404(token)
+    now = utcnow()
+    rules = policy.policy_from_settings(current_app.config)
+    return _private(
+        render_template(
+            "booking/manage.html",
+            booking=booking,
+            cancel=policy.can_cancel(
+                rules, status=booking.status, starts_at=booking.starts_at, now=now
+            ),
+            move=policy.can_reschedule(
+                rules,
+                status=booking.status,
+                starts_at=booking.starts_at,
+                reschedule_count=booking.reschedule_count,
+                now=now,
+            ),
+            free_until=policy.free_cancellation_until(rules, booking.starts_at),
+            move_until=policy.reschedule_until(rules, booking.starts_at),
+            form=ActionForm(),
+        )
+    )
+
+
+@bp.route("/booking/<token>/cancel", methods=["POST"])
+@public
+def cancel(token):
+    """Cancel within the policy; refunded in full inside the free window."""
+    booking = _booking_or_404(token)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        result = service.cancel(db.session, booking, utcnow())
+    except service.OutsidePolicy as refused:
+        flash(_rule_message(refused.rule), "error")
+        return redirect(url_for(".manage", token=token))
+    deliver_after_commit()
+    if result.refunded_cents:
+        flash(
+            _(
+                "Your session is cancelled. %(amount)s will be refunded to your card.",
+                amount=money(result.refunded_cents, booking.currency),
+            ),
+            "success",
+        )
+    else:
+        flash(_("Your session is cancelled."), "success")
+    return redirect(url_for(".manage", token=token))
+
+
+@bp.route("/booking/<token>/reschedule", methods=["GET", "POST"])
+@public
+def reschedule(token):
+    """Choose another slot for a confirmed session, then confirm the move."""
+    booking = _booking_or_404(token)
+    now = utcnow()
+    rules = policy.policy_from_settings(current_app.config)
+    decision = policy.can_reschedule(
+        rules,
+        status=booking.status,
+        starts_at=booking.starts_at,
+        reschedule_count=booking.reschedule_count,
+        now=now,
+    )
+    if not decision.allowed:
+        flash(_rule_message(decision.broken_rule), "error")
+        return redirect(url_for(".manage", token=token))
+    form = RescheduleForm()
+    if form.validate_on_submit():
+        new_start = _parse_start(form.start.data)
+        if new_start is None:
+            abort(400)
+        try:
+            service.reschedule(db.session, booking, new_start, now)
+        except service.SlotTaken as taken:
+            return _slot_taken(booking.offer, taken, reader_zone(), booking=booking)
+        except service.OutsidePolicy as refused:
+            flash(_rule_message(refused.rule), "error")
+            return redirect(url_for(".reschedule", token=token, tz=reader_zone()))
+        deliver_after_commit()
+        flash(_("Your session has moved. A new invitation is on its way."), "success")
+        return redirect(url_for(".manage", token=token))
+    chosen = _parse_start(request.args.get("start"))
+    return _private(
+        render_template(
+            "booking/reschedule.html",
+            booking=booking,
+            chosen=chosen,
+            form=RescheduleForm(start=chosen.isoformat() if chosen else "", tz=reader_zone()),
+            **_picker(booking.offer, now, exclude_id=booking.id),
+        )
+    )
+
+
+def _rule_message(rule):
+    if rule == policy.RESCHEDULE_NOTICE:
+        return _(
+            "Sessions can be moved only up to %(hours)s hours before they start.",
+            hours=current_app.config["RESCHEDULE_NOTICE_HOURS"],
+        )
+    return str(RULE_MESSAGES[rule])

@@ -1,0 +1,417 @@
+"""Taking and giving back money: checkouts, the ledger's payments and refunds, their numbers.
+
+The ledger functions (record_payment, refund, refund_booking_in_full, record_manual_payment)
+work inside the caller's transaction and only flush: the payment, the booking change and the
+emails commit together, and a rollback gives the receipt number back to the sequence.
+This module never imports booking.service (which imports it); settlement.py joins the two.
+"""
+
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import current_app, url_for
+from sqlalchemy import orm as so
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..admin.models import record as audit
+from ..extensions import utcnow
+from . import taxes
+from .gateways import GatewayError, gateway_for, gateway_for_method
+from .models import PAYMENT, REFUND, Counter, LedgerEntry, LedgerTax
+
+__all__ = [
+    "GatewayError",
+    "InvalidPayment",
+    "PaymentUnavailable",
+    "RefundTooLarge",
+    "checkout_url",
+    "hold_minutes",
+    "record_manual_payment",
+    "record_payment",
+    "refund",
+    "refund_booking_in_full",
+    "remaining_refundable",
+]
+
+#: (counter name, number prefix) of each gap-free sequence.
+RECEIPTS = ("receipt", "R-")
+CREDIT_NOTES = ("credit_note", "CN-")
+#: Methods the owner may record by hand.
+MANUAL_METHODS = ("interac", "other")
+#: Stripe's shortest Checkout expiry: no hold paid through a gateway is shorter.
+MIN_HOLD_MINUTES = 30
+
+
+class RefundTooLarge(ValueError):
+    """A refund asked for more than what remains of the payment."""
+
+    def __init__(self, asked_cents, remaining_cents):
+        super().__init__(f"refund of {asked_cents} cents asked, {remaining_cents} remain")
+        self.asked_cents = asked_cents
+        self.remaining_cents = remaining_cents
+
+
+class InvalidPayment(ValueError):
+    """A payment or refund that cannot be recorded (amount not positive, date in the future...)."""
+
+
+class PaymentUnavailable(RuntimeError):
+    """The gateway could not start a checkout; the hold stays and the prospect may retry."""
+
+
+# ----------------------------------------------------------------------------- checkout
+
+
+def hold_minutes(config):
+    """How long a new booking's hold lasts with the configured gateway."""
+    if config["PAYMENT_GATEWAY"] == "manual":
+        return config["MANUAL_HOLD_HOURS"] * 60
+    return max(config["HOLD_MINUTES"], MIN_HOLD_MINUTES)
+
+
+def checkout_url(booking, *, now=None):
+    """Start paying for a held booking; returns where to send the browser.
+
+    Stores the checkout's id on the booking (a later checkout replaces it, so an older
+    one expiring releases nothing) and commits it. Raises PaymentUnavailable when the
+    gateway cannot be reached.
+    """
+    gateway = gateway_for(current_app.config)
+    try:
+        checkout = gateway.start_checkout(
+            booking,
+            success_url=url_for("booking.status", token=booking.manage_token, _external=True),
+            cancel_url=url_for("booking.offer", slug=booking.offer.slug, _external=True),
+            now=now or utcnow(),
+        )
+    except GatewayError as error:
+        raise PaymentUnavailable(str(error)) from error
+    booking.gateway = gateway.name
+    booking.gateway_session_id = checkout.session_id
+    so.object_session(booking).commit()
+    return checkout.url
+
+
+# ----------------------------------------------------------------------------- numbering
+
+
+def next_number(session, sequence):
+    """The next number of a gap-free sequence, e.g. "R-000042".
+
+    One atomic upsert with RETURNING: on PostgreSQL it row-locks the counter until the
+    caller's transaction ends, so concurrent payments queue for their number and a rollback
+    hands it back; SQLite serializes writers on its own.
+    """
+    name, prefix = sequence
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(Counter)
+        .values(name=name, value=1)
+        .on_conflict_do_update(index_elements=[Counter.name], set_={"value": Counter.value + 1})
+        .returning(Counter.value)
+    )
+    value = session.execute(statement).scalar_one()
+    return f"{prefix}{value:06d}"
+
+
+# ----------------------------------------------------------------------------- payments
+
+
+def booking_breakdown(booking):
+    """The booking's price as computed when it was reserved."""
+    return taxes.Breakdown(booking.subtotal_cents, taxes.lines_from_dicts(booking.tax_lines))
+
+
+def entry_breakdown(entry):
+    """A ledger row's subtotal and taxes as a Breakdown (signed like the row)."""
+    return taxes.Breakdown(
+        entry.subtotal_cents,
+        tuple(
+            taxes.TaxLine(tax.code, tax.name, Decimal(tax.rate), tax.registration, tax.amount_cents)
+            for tax in entry.taxes
+        ),
+    )
+
+
+def describe(booking, time_zone):
+    """The service as a receipt names it: the offer and when it takes place."""
+    local = booking.starts_at.astimezone(ZoneInfo(time_zone))
+    return f"{booking.offer.title(booking.lang)}, {local:%Y-%m-%d %H:%M} ({time_zone})"[:255]
+
+
+def _tax_rows(breakdown):
+    return [
+        LedgerTax(
+            code=line.code,
+            name=line.name,
+            rate=str(line.rate),
+            registration=line.registration,
+            amount_cents=line.cents,
+        )
+        for line in breakdown.lines
+    ]
+
+
+def record_payment(
+    session,
+    booking,
+    *,
+    method,
+    total_cents,
+    occurred_at,
+    user=None,
+    stripe_checkout_session=None,
+    stripe_payment_intent=None,
+    stripe_charge=None,
+    stripe_balance_transaction=None,
+    fee_cents=None,
+    net_cents=None,
+    external_reference="",
+):
+    """Add a payment to the ledger with the next receipt number; flushes, the caller commits.
+
+    Its taxes are the booking's; an amount other than the booking's total (an instalment)
+    shares them out in the same proportions.
+    """
+    if total_cents <= 0:
+        raise InvalidPayment("a payment must be more than zero")
+    breakdown = booking_breakdown(booking)
+    if total_cents != breakdown.total_cents:
+        breakdown = taxes.split_total(total_cents, breakdown.lines, breakdown.subtotal_cents)
+    entry = LedgerEntry(
+        kind=PAYMENT,
+        number=next_number(session, RECEIPTS),
+        booking=booking,
+        occurred_at=occurred_at,
+        method=method,
+        currency=booking.currency,
+        subtotal_cents=breakdown.subtotal_cents,
+        tax_cents=breakdown.tax_cents,
+        total_cents=total_cents,
+        fee_cents=fee_cents,
+        net_cents=net_cents,
+        description=describe(booking, current_app.config["TIME_ZONE"]),
+        client_name=booking.client_name,
+        client_email=booking.client_email,
+        stripe_checkout_session=stripe_checkout_session,
+        stripe_payment_intent=stripe_payment_intent,
+        stripe_charge=stripe_charge,
+        stripe_balance_transaction=stripe_balance_transaction,
+        external_reference=external_reference[:255],
+        created_by_id=getattr(user, "id", None),
+        taxes=_tax_rows(breakdown),
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def record_manual_payment(
+    session, booking, *, amount_cents, paid_on, reference, method="interac", user=None, now
+):
+    """The owner records money received outside a gateway (Interac e-Transfer, invoice).
+
+    `paid_on` is the local date she received it (noon in the consultant's zone is stored)
+    or an aware datetime. Only records the payment: settlement.mark_paid_manually also
+    confirms the booking. Flushes; the caller commits.
+    """
+    if method not in MANUAL_METHODS:
+        raise InvalidPayment(f"unknown manual payment method {method!r}")
+    if amount_cents is None or amount_cents <= 0:
+        raise InvalidPayment("the amount must be more than zero")
+    if isinstance(paid_on, datetime):
+        occurred_at = paid_on
+    elif isinstance(paid_on, date):
+        zone = ZoneInfo(current_app.config["TIME_ZONE"])
+        occurred_at = datetime.combine(paid_on, time(12), zone).astimezone(UTC)
+    else:
+        raise InvalidPayment("the payment date is missing")
+    if occurred_at > now + timedelta(days=1):
+        raise InvalidPayment("the payment date is in the future")
+    entry = record_payment(
+        session,
+        booking,
+        method=method,
+        total_cents=amount_cents,
+        occurred_at=occurred_at,
+        user=user,
+        external_reference=reference.strip(),
+    )
+    audit(
+        session,
+        user,
+        "payment.record_manual",
+        entry,
+        after={"number": entry.number, "amount_cents": amount_cents, "reference": reference},
+    )
+    return entry
+
+
+# ----------------------------------------------------------------------------- refunds
+
+
+def _refunded_so_far(session, payment):
+    """(total, {tax code: cents}) already given back from `payment`, as positive cents."""
+    total = session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(LedgerEntry.total_cents), 0)).where(
+            LedgerEntry.refund_of_id == payment.id
+        )
+    )
+    by_code = dict(
+        session.execute(
+            sa.select(LedgerTax.code, sa.func.sum(LedgerTax.amount_cents))
+            .join(LedgerEntry, LedgerTax.entry_id == LedgerEntry.id)
+            .where(LedgerEntry.refund_of_id == payment.id)
+            .group_by(LedgerTax.code)
+        ).all()
+    )
+    return -total, {code: -cents for code, cents in by_code.items()}
+
+
+def remaining_refundable(entry):
+    """What can still be given back from a payment, in cents."""
+    refunded, _ = _refunded_so_far(so.object_session(entry), entry)
+    return entry.total_cents - refunded
+
+
+def _lock_payment(session, payment):
+    if session.get_bind().dialect.name == "postgresql":
+        session.refresh(payment, with_for_update=True)
+
+
+def find_refund(session, gateway_refund_id):
+    if not gateway_refund_id:
+        return None
+    return session.scalar(
+        sa.select(LedgerEntry).where(LedgerEntry.stripe_refund == gateway_refund_id)
+    )
+
+
+def refund(
+    session,
+    payment_entry,
+    amount_cents,
+    *,
+    reason,
+    user=None,
+    now,
+    via_gateway=True,
+    gateway_refund_id=None,
+):
+    """Give back `amount_cents` of a payment as a new negative row with a credit-note number.
+
+    Calls the gateway's refund API unless the refund came from the gateway itself
+    (`via_gateway=False`, with its `gateway_refund_id`); a refund already in the ledger
+    under that id is returned as it is. Raises RefundTooLarge past what remains.
+    Flushes; the caller commits.
+    """
+    if payment_entry.kind != PAYMENT:
+        raise InvalidPayment(f"{payment_entry.number} is not a payment")
+    if amount_cents <= 0:
+        raise InvalidPayment("a refund must be more than zero")
+    _lock_payment(session, payment_entry)
+    existing = find_refund(session, gateway_refund_id)
+    if existing is not None:
+        return existing
+    refunded, refunded_taxes = _refunded_so_far(session, payment_entry)
+    remaining_cents = payment_entry.total_cents - refunded
+    if amount_cents > remaining_cents:
+        raise RefundTooLarge(amount_cents, remaining_cents)
+
+    if via_gateway:
+        gateway = gateway_for_method(payment_entry.method, current_app.config)
+        result = gateway.refund(
+            payment_entry,
+            amount_cents,
+            reason=reason,
+            # The same refund asked twice (a retry) is made once by the gateway.
+            idempotency_key=f"consult-{payment_entry.number}-{refunded}-{amount_cents}",
+        )
+        gateway_refund_id = result["id"] if result else None
+        existing = find_refund(session, gateway_refund_id)
+        if existing is not None:
+            return existing
+
+    original = entry_breakdown(payment_entry)
+    remaining = taxes.Breakdown(
+        original.subtotal_cents - (refunded - sum(refunded_taxes.values())),
+        tuple(
+            taxes.TaxLine(
+                line.code,
+                line.name,
+                line.rate,
+                line.registration,
+                line.cents - refunded_taxes.get(line.code, 0),
+            )
+            for line in original.lines
+        ),
+    )
+    given_back = taxes.refund_split(amount_cents, original, remaining)
+    negative = taxes.Breakdown(
+        -given_back.subtotal_cents,
+        tuple(
+            taxes.TaxLine(line.code, line.name, line.rate, line.registration, -line.cents)
+            for line in given_back.lines
+        ),
+    )
+    entry = LedgerEntry(
+        kind=REFUND,
+        number=next_number(session, CREDIT_NOTES),
+        refund_of=payment_entry,
+        booking_id=payment_entry.booking_id,
+        occurred_at=now,
+        method=payment_entry.method,
+        currency=payment_entry.currency,
+        subtotal_cents=negative.subtotal_cents,
+        tax_cents=negative.tax_cents,
+        total_cents=-amount_cents,
+        description=payment_entry.description,
+        client_name=payment_entry.client_name,
+        client_email=payment_entry.client_email,
+        stripe_checkout_session=payment_entry.stripe_checkout_session,
+        stripe_payment_intent=payment_entry.stripe_payment_intent,
+        stripe_charge=payment_entry.stripe_charge,
+        stripe_refund=gateway_refund_id,
+        reason=reason[:255],
+        created_by_id=getattr(user, "id", None),
+        taxes=_tax_rows(negative),
+    )
+    session.add(entry)
+    session.flush()
+    audit(
+        session,
+        user,
+        "payment.refund",
+        entry,
+        after={
+            "number": entry.number,
+            "of": payment_entry.number,
+            "amount_cents": amount_cents,
+            "reason": reason,
+        },
+    )
+    return entry
+
+
+def refund_booking_in_full(session, booking, *, reason, user=None, now):
+    """Refund what remains of every payment of the booking; [] when nothing was paid."""
+    refunds = []
+    for payment in payments_of(session, booking):
+        remaining_cents = remaining_refundable(payment)
+        if remaining_cents > 0:
+            refunds.append(
+                refund(session, payment, remaining_cents, reason=reason, user=user, now=now)
+            )
+    return refunds
+
+
+def payments_of(session, booking):
+    """The booking's payments, oldest first."""
+    return session.scalars(
+        sa.select(LedgerEntry)
+        .where(LedgerEntry.booking_id == booking.id, LedgerEntry.kind == PAYMENT)
+        .order_by(LedgerEntry.id)
+    ).all()
