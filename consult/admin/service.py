@@ -1,0 +1,251 @@
+"""The owner's changes to offers, availability and bookings, each committed with its audit entry."""
+
+import sqlalchemy as sa
+
+from ..booking.models import (
+    COMPLETED,
+    NO_SHOW,
+    AvailabilityRules,
+    DateOverride,
+    Offer,
+    TimeOff,
+    WeeklyHours,
+)
+from .localtime import overlapping, zone
+from .models import record
+
+RULE_FIELDS = (
+    "time_zone",
+    "min_notice_hours",
+    "horizon_days",
+    "slot_step_minutes",
+    "buffer_before_minutes",
+    "buffer_after_minutes",
+    "daily_max_sessions",
+)
+OFFER_FIELDS = (
+    "slug",
+    "title_fr",
+    "title_en",
+    "description_fr",
+    "description_en",
+    "duration_minutes",
+    "price_cents",
+    "taxable",
+    "active",
+    "flagship",
+    "position",
+)
+WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+class OverrideClash(ValueError):
+    """A date override that contradicts another one on the same day."""
+
+
+class SlugTaken(ValueError):
+    """Another offer already uses this address name."""
+
+
+class TooEarly(ValueError):
+    """A session cannot be marked completed or a no-show before it starts."""
+
+
+def load_rules(session, config):
+    """The rules row, or unsaved defaults in the configured zone when she has none yet."""
+    rules = session.get(AvailabilityRules, 1)
+    if rules is None:
+        rules = AvailabilityRules(
+            id=1,
+            time_zone=config["TIME_ZONE"],
+            min_notice_hours=24,
+            horizon_days=60,
+            slot_step_minutes=30,
+            buffer_before_minutes=0,
+            buffer_after_minutes=15,
+            daily_max_sessions=4,
+        )
+    return rules
+
+
+def owner_zone(session, config):
+    """The ZoneInfo her hours are written in: the rules' zone, else the TIME_ZONE setting."""
+    rules = session.get(AvailabilityRules, 1)
+    return zone(rules.time_zone if rules else config["TIME_ZONE"])
+
+
+def _hhmm(value):
+    return value.strftime("%H:%M") if value else None
+
+
+def rules_snapshot(rules):
+    return {name: getattr(rules, name) for name in RULE_FIELDS}
+
+
+def save_rules(session, user, rules, values, now):
+    """Update the booking rules (creating the row the first time)."""
+    before = rules_snapshot(rules) if sa.inspect(rules).persistent else None
+    if before is None:
+        # Inserted with its defaults first: the ORM would turn a None cap back into the default.
+        session.add(rules)
+        session.flush()
+    for name in RULE_FIELDS:
+        setattr(rules, name, values[name])
+    rules.updated_at = now
+    record(session, user, "availability.rules", rules, before, rules_snapshot(rules))
+    session.commit()
+
+
+def weekly_snapshot(session):
+    rows = session.scalars(
+        sa.select(WeeklyHours).order_by(WeeklyHours.weekday, WeeklyHours.start_time)
+    )
+    snapshot = {name: [] for name in WEEKDAY_NAMES}
+    for row in rows:
+        snapshot[WEEKDAY_NAMES[row.weekday]].append(
+            f"{_hhmm(row.start_time)}-{_hhmm(row.end_time)}"
+        )
+    return snapshot
+
+
+def replace_weekly_hours(session, user, config, intervals_by_weekday):
+    """Replace the weekly hours with `{weekday: [(start, end), ...]}`; refuses overlaps."""
+    for weekday, intervals in intervals_by_weekday.items():
+        if overlapping(intervals):
+            raise OverrideClash(f"overlapping intervals on weekday {weekday}")
+    before = weekly_snapshot(session)
+    session.execute(sa.delete(WeeklyHours))
+    for weekday, intervals in sorted(intervals_by_weekday.items()):
+        for start, end in intervals:
+            session.add(WeeklyHours(weekday=weekday, start_time=start, end_time=end))
+    session.flush()
+    after = weekly_snapshot(session)
+    rules = load_rules(session, config)
+    if before != after:
+        record(session, user, "availability.weekly_hours", rules, before, after)
+    session.commit()
+    return before != after
+
+
+def override_snapshot(override):
+    return {
+        "day": override.day.isoformat(),
+        "closed": override.closed,
+        "start": _hhmm(override.start_time),
+        "end": _hhmm(override.end_time),
+        "note": override.note,
+    }
+
+
+def add_override(session, user, day, closed, start, end, note):
+    """Other hours (or none) on one local date; raises OverrideClash if it contradicts another."""
+    same_day = session.scalars(sa.select(DateOverride).where(DateOverride.day == day)).all()
+    if closed and same_day:
+        raise OverrideClash("the day already has other hours")
+    if any(other.closed for other in same_day):
+        raise OverrideClash("the day is already closed")
+    if not closed:
+        intervals = [(start, end), *((o.start_time, o.end_time) for o in same_day)]
+        if overlapping(intervals):
+            raise OverrideClash("overlaps other hours that day")
+    override = DateOverride(
+        day=day,
+        closed=closed,
+        start_time=None if closed else start,
+        end_time=None if closed else end,
+        note=note or "",
+    )
+    session.add(override)
+    session.flush()
+    record(session, user, "availability.override_add", override, None, override_snapshot(override))
+    session.commit()
+    return override
+
+
+def remove_override(session, user, override):
+    record(
+        session, user, "availability.override_remove", override, override_snapshot(override), None
+    )
+    session.delete(override)
+    session.commit()
+
+
+def time_off_snapshot(time_off):
+    return {
+        "starts_at": time_off.starts_at.isoformat(),
+        "ends_at": time_off.ends_at.isoformat(),
+        "reason": time_off.reason,
+    }
+
+
+def add_time_off(session, user, starts_at, ends_at, reason):
+    """Block [starts_at, ends_at) (aware datetimes, stored in UTC)."""
+    time_off = TimeOff(starts_at=starts_at, ends_at=ends_at, reason=reason or "")
+    session.add(time_off)
+    session.flush()
+    record(session, user, "availability.time_off_add", time_off, None, time_off_snapshot(time_off))
+    session.commit()
+    return time_off
+
+
+def remove_time_off(session, user, time_off):
+    record(
+        session, user, "availability.time_off_remove", time_off, time_off_snapshot(time_off), None
+    )
+    session.delete(time_off)
+    session.commit()
+
+
+def offer_snapshot(offer):
+    return {name: getattr(offer, name) for name in OFFER_FIELDS}
+
+
+def save_offer(session, user, offer, values):
+    """Create (offer=None) or update an offer. A new flagship takes the title from the old one."""
+    same_slug = sa.select(Offer.id).where(Offer.slug == values["slug"])
+    if offer is not None:
+        same_slug = same_slug.where(Offer.id != offer.id)
+    if session.scalar(same_slug) is not None:
+        raise SlugTaken(values["slug"])
+    before = offer_snapshot(offer) if offer is not None else None
+    if offer is None:
+        offer = Offer()
+        session.add(offer)
+    for name in OFFER_FIELDS:
+        setattr(offer, name, values[name])
+    session.flush()
+    if offer.flagship:
+        for other in session.scalars(
+            sa.select(Offer).where(Offer.flagship.is_(True), Offer.id != offer.id)
+        ):
+            other.flagship = False
+            record(session, user, "offer.update", other, {"flagship": True}, {"flagship": False})
+    record(
+        session,
+        user,
+        "offer.create" if before is None else "offer.update",
+        offer,
+        before,
+        offer_snapshot(offer),
+    )
+    session.commit()
+    return offer
+
+
+def save_notes(session, user, booking, notes):
+    before = {"owner_notes": booking.owner_notes}
+    booking.owner_notes = notes
+    record(session, user, "booking.notes", booking, before, {"owner_notes": notes})
+    session.commit()
+
+
+def mark_attendance(session, user, booking, status, now):
+    """Mark a session that has started as completed or a no-show (IllegalTransition otherwise)."""
+    if status not in (COMPLETED, NO_SHOW):
+        raise ValueError(f"not an attendance status: {status}")
+    if now < booking.starts_at:
+        raise TooEarly(booking.reference)
+    before = {"status": booking.status}
+    booking.transition(status)
+    record(session, user, f"booking.{status}", booking, before, {"status": status})
+    session.commit()
