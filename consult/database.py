@@ -1,6 +1,7 @@
 """Engine settings per database, and the serialized write transaction used on SQLite."""
 
 import sqlalchemy as sa
+from sqlalchemy.orm import scoped_session
 
 from .extensions import db
 
@@ -33,6 +34,8 @@ def begin_serialized_write(session=None):
     before the transaction's first statement.
     """
     session = session or db.session
+    if isinstance(session, scoped_session):
+        session = session()  # the proxy hides in_transaction()
     if session.in_transaction():
         # Loading the signed-in user already began a (read) transaction: end it.
         session.commit()

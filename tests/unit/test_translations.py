@@ -47,6 +47,16 @@ def test_every_string_has_a_french_translation():
     assert missing == {}
 
 
+def test_no_catalog_is_marked_fuzzy_as_a_whole():
+    # pybabel compile skips a catalog whose header is fuzzy: the site would fall back to English.
+    fuzzy = []
+    for path in ROOT.glob("consult/**/translations/fr/LC_MESSAGES/messages.po"):
+        with path.open("rb") as handle:
+            if read_po(handle, locale="fr").fuzzy:
+                fuzzy.append(str(path.relative_to(ROOT)))
+    assert fuzzy == []
+
+
 def test_placeholders_survive_translation():
     import re
 
