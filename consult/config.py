@@ -51,6 +51,8 @@ DEFAULTS = {
     "RATELIMIT_STORAGE_URI": "memory://",
     "LOGIN_RATE_LIMIT": "5 per minute;20 per hour",
     "UPLOAD_MAX_BYTES": 5 * 1024 * 1024,
+    # Largest request body of any kind (an upload plus its form); larger gets a 413 page.
+    "MAX_CONTENT_LENGTH": 6 * 1024 * 1024,
 }
 
 #: How a boolean environment variable says yes.
