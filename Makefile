@@ -63,7 +63,7 @@ messages: $(VENV)/.dev-installed
 	$(BIN)/pybabel --quiet extract -F babel.cfg -k _l -k lazy_gettext --no-location \
 		-o $(CATALOG)/messages.pot $(SOURCES)
 	@if [ -f $(CATALOG)/fr/LC_MESSAGES/messages.po ]; then \
-		$(BIN)/pybabel --quiet update --no-fuzzy-matching --omit-header -i $(CATALOG)/messages.pot \
+		$(BIN)/pybabel --quiet update --no-fuzzy-matching --ignore-obsolete -i $(CATALOG)/messages.pot \
 			-d $(CATALOG) -l fr; \
 	else \
 		$(BIN)/pybabel --quiet init -i $(CATALOG)/messages.pot -d $(CATALOG) -l fr; \

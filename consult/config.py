@@ -57,6 +57,8 @@ DEFAULTS = {
     "UPLOAD_MAX_BYTES": 5 * 1024 * 1024,
     # Calendar sync: seconds to wait for her ICS address or CalDAV server.
     "CALENDAR_TIMEOUT_SECONDS": 10,
+    # Largest request body of any kind (an upload plus its form); larger gets a 413 page.
+    "MAX_CONTENT_LENGTH": 6 * 1024 * 1024,
 }
 
 #: How a boolean environment variable says yes.

@@ -37,6 +37,10 @@ def init_app(app):
     def method_not_allowed(error):
         return page(405, "405")
 
+    @app.errorhandler(413)
+    def too_large(error):
+        return page(413, "413")
+
     @app.errorhandler(429)
     def too_many_requests(error):
         return page(429, "429")

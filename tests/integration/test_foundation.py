@@ -224,3 +224,20 @@ def test_each_request_is_logged_with_status_and_duration(client, caplog):
         record.getMessage().startswith("GET /en/ 200 ") and record.getMessage().endswith("ms")
         for record in caplog.records
     )
+
+
+def test_an_oversized_request_gets_a_clear_413_page(app, client):
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    response = client.post("/en/login", data={"email": "a@example.org", "password": "x" * 4096})
+    assert response.status_code == 413
+    assert "Too large" in response.text
+
+
+def test_a_field_without_help_or_error_has_no_stray_aria_attributes(client):
+    page = client.get("/en/login").text
+    assert 'aria-describedby="None"' not in page
+    assert 'aria-invalid="None"' not in page
+    assert (
+        '<label for="email">Email <span class="required" aria-hidden="true">*</span></label>'
+        in page
+    )
