@@ -198,7 +198,8 @@ NEW = "new"
 ANSWERED = "answered"
 DECLINED = "declined"
 INQUIRY_STATUSES = (NEW, ANSWERED, DECLINED)
-BUDGET_RANGES = ("under-1000", "1000-2500", "2500-5000", "over-5000", "unknown")
+#: "unknown" first: the form must not suggest a budget the organiser did not choose.
+BUDGET_RANGES = ("unknown", "under-1000", "1000-2500", "2500-5000", "over-5000")
 
 
 class SpeakingInquiry(db.Model):
