@@ -231,6 +231,7 @@ def test_tag_page_lists_only_that_tag(client, make_article):
     page = client.get("/fr/articles/tag/crise").text
     assert "/fr/articles/crise-1" in page and "/fr/articles/voix-seule" not in page
     assert client.get("/fr/articles/tag/inconnu").status_code == 404
+    assert '<a href="/en/articles/" hreflang="en" lang="en">English</a>' in page
 
 
 def test_search_finds_words_in_titles_and_bodies_without_accents(client, make_article):
