@@ -107,13 +107,17 @@ def articles():
 
 
 def article_form(article):
-    form = ArticleForm(obj=None if request.method == "POST" else article)
-    if request.method == "GET" and article.id is not None:
+    editing = request.method == "GET" and article.id is not None
+    form = ArticleForm(obj=article if editing else None)
+    if request.method == "GET" and article.id is None:
+        form.lang.data = article.lang
+    if editing:
         form.body.data = article.body_md
         form.tags.data = ", ".join(article.tags)
         form.cover_image.data = article.cover_image or ""
         form.translation_id.data = str(article.translation_id or "")
-        form.status.data = article.status
+        # A scheduled article whose time has come is shown, and saved, as published.
+        form.status.data = article.shown_status(utcnow())
         if article.published_at is not None:
             form.publish_at.data = article.published_at.astimezone(zone()).replace(tzinfo=None)
     form.cover_image.choices = image_choices()

@@ -8,7 +8,6 @@ from wtforms import (
     DateField,
     DateTimeLocalField,
     EmailField,
-    HiddenField,
     IntegerField,
     RadioField,
     SelectChoice,
@@ -145,7 +144,7 @@ class ArticleForm(FlaskForm):
         _l("Text (Markdown)"), validators=[DataRequired(_l("The article has no text."))]
     )
     tags = StringField(_l("Tags"), validators=[Optional(), Length(max=400)])
-    cover_image = SelectField(_l("Cover image"), choices=[], validate_choice=True)
+    cover_image = SelectField(_l("Cover image"), choices=[])
     cover_alt = StringField(_l("Cover image description"), validators=[Length(max=200)])
     status = RadioField(
         _l("Status"),
@@ -246,5 +245,3 @@ class InquiryStatusForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A button that changes something: only its CSRF token."""
-
-    next = HiddenField()

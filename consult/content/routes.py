@@ -138,6 +138,8 @@ def tag(tag):
     )
     if not pagination.total:
         abort(404)
+    # Tags are words of one language: the other language gets its article list.
+    g.alternates = {other_lang(g.lang): url_for("content.articles", lang=other_lang(g.lang))}
     return render_template("content/articles.html", pagination=pagination, tag=tag)
 
 

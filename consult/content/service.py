@@ -20,12 +20,14 @@ from .models import (
     DRAFT,
     PUBLISHED,
     SCHEDULED,
+    SEARCH_CONFIGS,
     Article,
     ArticleTag,
     Profile,
     SpeakingInquiry,
     Talk,
     Upload,
+    search_document,
 )
 from .text import parse_tags, plain_text, reading_minutes, render_markdown, search_terms
 
@@ -121,12 +123,9 @@ def search_articles(session, lang, query, now):
         )
         return base.where(Article.id.in_(matching))
     if dialect == "postgresql":
-        config = sa.cast("french" if lang == "fr" else "english", REGCONFIG)
-        document = sa.func.to_tsvector(
-            config, Article.title + " " + Article.summary + " " + Article.body_md
-        )
+        config = sa.cast(SEARCH_CONFIGS[lang], REGCONFIG)
         tsquery = sa.func.plainto_tsquery(config, " ".join(terms))
-        return base.where(document.op("@@")(tsquery))
+        return base.where(search_document(lang).op("@@")(tsquery))
     for term in terms:
         pattern = f"%{term}%"
         base = base.where(sa.or_(Article.title.ilike(pattern), Article.body_md.ilike(pattern)))
@@ -280,14 +279,15 @@ def store_upload(session, folder, stream, original_name, max_bytes, now):
         raise NotAnImage(original_name)
     content_type, extension = kind
     filename = f"{hashlib.sha256(data).hexdigest()[:24]}.{extension}"
+    path = os.path.join(folder, filename)
+    if not os.path.exists(path):
+        os.makedirs(folder, exist_ok=True)
+        with open(path + ".part", "wb") as handle:
+            handle.write(data)
+        os.replace(path + ".part", path)
     existing = session.scalar(sa.select(Upload).where(Upload.filename == filename))
     if existing is not None:
         return existing
-    os.makedirs(folder, exist_ok=True)
-    path = os.path.join(folder, filename)
-    with open(path + ".part", "wb") as handle:
-        handle.write(data)
-    os.replace(path + ".part", path)
     upload = Upload(
         filename=filename,
         original_name=(original_name or "")[:255],

@@ -366,3 +366,35 @@ def test_owner_reads_inquiries_and_sets_their_status(app, client, auth):
     client.post(f"/en/admin/content/inquiries/{inquiry_id}", data={"status": "answered"})
     assert all_rows(app, models.SpeakingInquiry)[0].status == "answered"
     assert audit_actions(app) == ["inquiry.status"]
+
+
+def test_the_new_article_form_starts_as_a_draft_in_the_screens_language(client, auth):
+    auth.login()
+    page = client.get("/en/admin/content/articles/new").text
+    assert '<option selected value="en">' in page or '<option value="en" selected>' in page
+    assert (
+        'checked id="status-0"' in page
+        or 'id="status-0" name="status" type="radio" value="draft" checked'
+        in page.replace("checked ", "checked ")
+    )
+
+
+def test_a_scheduled_article_whose_time_came_is_edited_as_published(app, client, auth):
+    from datetime import timedelta as delta
+
+    from consult.content import service
+
+    with app.app_context():
+        article = models.Article(published_at=utcnow() + delta(hours=1))
+        data = service.ArticleData(
+            lang="fr", title="Plus tard", slug="plus-tard", summary="S", body_md="B", tags="",
+            cover_image=None, cover_alt="", status="scheduled",
+            publish_at=utcnow() + delta(hours=1), translation_id=None,
+        )  # fmt: skip
+        service.save_article(db.session, article, data, utcnow())
+        article.published_at = utcnow() - delta(minutes=1)
+        db.session.commit()
+        article_id = article.id
+    auth.login()
+    page = client.get(f"/en/admin/content/articles/{article_id}").text
+    assert '<input checked id="status-2" name="status" type="radio" value="published">' in page

@@ -231,6 +231,7 @@ def test_tag_page_lists_only_that_tag(client, make_article):
     page = client.get("/fr/articles/tag/crise").text
     assert "/fr/articles/crise-1" in page and "/fr/articles/voix-seule" not in page
     assert client.get("/fr/articles/tag/inconnu").status_code == 404
+    assert '<a href="/en/articles/" hreflang="en" lang="en">English</a>' in page
 
 
 def test_search_finds_words_in_titles_and_bodies_without_accents(client, make_article):
@@ -300,3 +301,27 @@ def test_public_pages_run_a_small_fixed_number_of_queries(app, client, make_arti
         make_article(f"article-{number:02d}")
     assert queries_for(path) == few
     assert few <= 6
+
+
+def test_the_search_index_follows_edits(app, client, make_article):
+    article_id = make_article("renomme", title="Ancien titre")
+    with app.app_context():
+        article = db.session.get(Article, article_id)
+        article.title = "Nouveau sujet"
+        db.session.commit()
+    assert "/fr/articles/renomme" in client.get("/fr/search?q=nouveau").text
+    assert "/fr/articles/renomme" not in client.get("/fr/search?q=ancien").text
+
+
+def test_search_falls_back_to_like_without_a_full_text_index(app, make_article):
+    make_article("repli", title="Une crise évitée")
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("the fallback is exercised on SQLite by hiding its FTS5 table")
+        db.session.execute(sa.text("DROP TABLE articles_fts"))
+        try:
+            query = service.search_articles(db.session, "fr", "CRISE", utcnow())
+            assert [a.slug for a in db.session.scalars(query)] == ["repli"]
+        finally:
+            db.session.rollback()
+        assert db.session.execute(sa.text("SELECT count(*) FROM articles_fts")).scalar() == 1
