@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import caldav
 import icalendar
 import sqlalchemy as sa
+from sqlalchemy import orm as so
 
 from ..booking.models import (
     CANCELLED,
@@ -24,6 +25,7 @@ from ..booking.models import (
     Booking,
     ExternalBusy,
 )
+from ..database import begin_serialized_write
 from . import ics
 from .busy import busy_times
 from .models import get_settings
@@ -256,9 +258,15 @@ def _same_times(component, planned):
     return start == planned.starts_at and end == planned.ends_at
 
 
+def serialize_writes(session):
+    # begin_serialized_write needs the Session itself, not Flask-SQLAlchemy's scoped proxy.
+    begin_serialized_write(session() if isinstance(session, so.scoped_session) else session)
+
+
 def replace_busy(session, source, busy, now, error_kind="", error=""):
     """Swap the source's busy rows for `busy` and note the success, in one transaction."""
-    settings = get_settings(session, lock=True)  # two overlapping runs take turns here
+    serialize_writes(session)  # two overlapping runs take turns here (SQLite)...
+    settings = get_settings(session, lock=True)  # ...and here (PostgreSQL: row lock)
     session.execute(sa.delete(ExternalBusy).where(ExternalBusy.source == source))
     session.add_all(
         ExternalBusy(source=source, uid=item.uid, starts_at=item.starts_at, ends_at=item.ends_at)
@@ -276,6 +284,7 @@ def replace_busy(session, source, busy, now, error_kind="", error=""):
 def record_failure(session, source, now, kind, message):
     """Keep the last known busy times; note the attempt and why it failed."""
     session.rollback()
+    serialize_writes(session)
     settings = get_settings(session, lock=True)
     setattr(settings, f"{source}_last_attempt_at", now)
     setattr(settings, f"{source}_error_kind", kind)

@@ -290,6 +290,31 @@ def test_her_own_sessions_in_her_calendar_do_not_block_themselves(app, runner, i
         assert [row.uid for row in busy_rows("ics")] == ["real"]
 
 
+def test_two_syncs_at_once_leave_one_copy_of_each_busy_time(app, ics_server):
+    start = next_local_weekday(1, 13)
+    ics_server.files["/race.ics"] = vcalendar(
+        event("daily", stamp(start), stamp(start + timedelta(hours=1)), "RRULE:FREQ=DAILY\r\n")
+    ).encode()
+    configure(app, ics_url=ics_server.url + "/race.ics")
+    outcomes = []
+
+    def one_run():
+        with app.app_context():
+            outcomes.extend(sync_calendars(db.session, datetime.now(UTC), app.config))
+            db.session.remove()
+
+    runs = [threading.Thread(target=one_run) for _ in range(3)]
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.join(timeout=60)
+
+    assert [outcome.ok for outcome in outcomes] == [True, True, True]
+    with app.app_context():
+        rows = busy_rows("ics")
+        assert len(rows) == len(set(rows)) == outcomes[0].busy
+
+
 def test_an_unreachable_ics_address_keeps_the_last_known_busy_times(app, runner):
     start = next_local_weekday(2, 14)
     configure(app, ics_url=closed_port_url("/gone.ics"))
