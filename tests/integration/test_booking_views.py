@@ -257,3 +257,27 @@ def test_rescheduling_from_the_private_link(client, app, offer):
         assert booking.reschedule_count == 1
     again = client.get(f"/en/booking/{token}/reschedule", follow_redirects=True)
     assert "already been moved as many times as allowed" in again.text
+
+
+def count_queries(app, client, path):
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert client.get(path).status_code == 200
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    return len(statements)
+
+
+def test_the_slot_page_runs_a_fixed_number_of_queries_whatever_the_bookings(client, app, offer):
+    path = f"/en/book/{offer}?tz=Europe/Paris"
+    empty = count_queries(app, client, path)
+    for days_ahead in range(1, 8):
+        make_booking(app, offer, CONFIRMED, days_ahead=days_ahead)
+    assert count_queries(app, client, path) == empty <= 10
