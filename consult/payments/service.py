@@ -12,11 +12,13 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app, url_for
+from flask_babel import gettext as _
 from sqlalchemy import orm as so
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..admin.models import record as audit
 from ..extensions import utcnow
+from ..mail.outbox import deliver_after_commit, queue_templated
 from . import taxes
 from .gateways import GatewayError, gateway_for, gateway_for_method
 from .models import PAYMENT, REFUND, Counter, LedgerEntry, LedgerTax
@@ -88,10 +90,30 @@ def checkout_url(booking, *, now=None):
         )
     except GatewayError as error:
         raise PaymentUnavailable(str(error)) from error
+    first_checkout = booking.gateway_session_id is None
     booking.gateway = gateway.name
     booking.gateway_session_id = checkout.session_id
+    if gateway.name == "manual" and first_checkout:
+        _queue_manual_instructions(booking)
     so.object_session(booking).commit()
+    deliver_after_commit()
     return checkout.url
+
+
+def _queue_manual_instructions(booking):
+    """The prospect keeps the amount, the reference and the deadline in her mailbox."""
+    queue_templated(
+        booking.client_email,
+        "payments_manual_instructions",
+        booking.lang,
+        subject=lambda: _(
+            "How to pay for your session (%(reference)s)", reference=booking.reference
+        ),
+        topic=f"payments_manual_instructions:{booking.id}",
+        booking=booking,
+        breakdown=booking_breakdown(booking),
+        instructions=current_app.config["MANUAL_PAYMENT_INSTRUCTIONS"],
+    )
 
 
 # ----------------------------------------------------------------------------- numbering
@@ -328,7 +350,10 @@ def refund(
             amount_cents,
             reason=reason,
             # The same refund asked twice (a retry) is made once by the gateway.
-            idempotency_key=f"consult-{payment_entry.number}-{refunded}-{amount_cents}",
+            idempotency_key=(
+                f"consult-{payment_entry.stripe_payment_intent or payment_entry.number}"
+                f"-{refunded}-{amount_cents}"
+            ),
         )
         gateway_refund_id = result["id"] if result else None
         existing = find_refund(session, gateway_refund_id)

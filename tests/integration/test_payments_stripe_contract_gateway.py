@@ -224,7 +224,7 @@ def test_contract_a_refund_goes_through_stripes_api_with_an_idempotency_key(app,
     assert sent["params"]["reason"] == "requested_by_customer"
     assert sent["params"]["metadata[reason]"] == "Half, as agreed"
     assert sent["params"]["metadata[receipt]"] == "R-000001"
-    assert sent["headers"]["idempotency-key"] == "consult-R-000001-0-14372"
+    assert sent["headers"]["idempotency-key"] == "consult-pi_paid-0-14372"
 
 
 def test_contract_stripe_refusing_a_refund_records_nothing(app, stripe_stub):
