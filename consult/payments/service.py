@@ -76,9 +76,9 @@ def hold_minutes(config):
 def checkout_url(booking, *, now=None):
     """Start paying for a held booking; returns where to send the browser.
 
-    Stores the checkout's id on the booking (a later checkout replaces it, so an older
-    one expiring releases nothing) and commits it. Raises PaymentUnavailable when the
-    gateway cannot be reached.
+    Stores the checkout's id on the booking and commits it; an older checkout of the
+    booking is closed, and its expiry releases nothing. Raises PaymentUnavailable when
+    the gateway cannot be reached.
     """
     gateway = gateway_for(current_app.config)
     try:
@@ -90,7 +90,10 @@ def checkout_url(booking, *, now=None):
         )
     except GatewayError as error:
         raise PaymentUnavailable(str(error)) from error
-    first_checkout = booking.gateway_session_id is None
+    previous = booking.gateway_session_id
+    first_checkout = previous is None
+    if previous and booking.gateway == gateway.name:
+        gateway.abandon(previous)
     booking.gateway = gateway.name
     booking.gateway_session_id = checkout.session_id
     if gateway.name == "manual" and first_checkout:
