@@ -139,6 +139,13 @@ def test_submitting_holds_the_slot_and_hands_over_to_the_gateway(client, app, of
     assert booking.client_phone == "+33 6 12 34 56 78"
 
 
+def test_line_breaks_in_a_name_cannot_reach_email_headers(client, app, offer):
+    slot = free_slots(app, offer)[0]
+    reserve(client, offer, slot, name="Ana\r\nBcc: everyone@example.org")
+    (booking,) = bookings(app)
+    assert booking.client_name == "Ana Bcc: everyone@example.org"
+
+
 def test_a_slot_just_taken_answers_409_with_the_next_free_ones(client, app, offer):
     first = free_slots(app, offer)[0]
     reserve(client, offer, first)
