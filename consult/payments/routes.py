@@ -138,7 +138,7 @@ def demo_action(token, action):
         checkout = settlement.demo_checkout_object(booking, now, status="expired")
         event = settlement.demo_event("checkout.session.expired", checkout, now)
         flash(_("The checkout expired (demo): the time slot is free again."), "warning")
-        destination = url_for("booking.offer", slug=booking.offer.slug)
+        destination = url_for("booking.offer", slug=booking.offer.slug, tz=booking.time_zone)
     settlement.send_demo_event(db.session, event, config=config, now=now)
     deliver_after_commit()
     return redirect(destination)
