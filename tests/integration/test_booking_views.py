@@ -288,3 +288,14 @@ def test_the_slot_page_runs_a_fixed_number_of_queries_whatever_the_bookings(clie
     for days_ahead in range(1, 8):
         make_booking(app, offer, CONFIRMED, days_ahead=days_ahead)
     assert count_queries(app, client, path) == empty <= 10
+
+
+def test_a_hold_awaiting_a_transfer_does_not_keep_reloading(client, app, offer):
+    token, booking_id = make_booking(app, offer)
+    with app.app_context():
+        db.session.get(Booking, booking_id).gateway = "manual"
+        db.session.commit()
+    page = client.get(f"/en/book/status/{token}").text
+    assert "Your time is held until your payment arrives" in page
+    assert "refresh" not in page
+    assert f"/en/pay/manual/{token}" in page
