@@ -490,6 +490,8 @@ def send_due_reminders(session, now, config):
     ).all()
     sent = 0
     for booking_id in due:
+        if _is_sqlite(session):
+            begin_serialized_write(_plain(session))
         claimed = session.execute(
             sa.update(Booking)
             .where(Booking.id == booking_id, Booking.reminder_sent_at.is_(None))
