@@ -285,6 +285,13 @@ def manage(token):
     booking = _booking_or_404(token)
     now = utcnow()
     rules = policy.policy_from_settings(current_app.config)
+    move = policy.can_reschedule(
+        rules,
+        status=booking.status,
+        starts_at=booking.starts_at,
+        reschedule_count=booking.reschedule_count,
+        now=now,
+    )
     return _private(
         render_template(
             "booking/manage.html",
@@ -292,13 +299,8 @@ def manage(token):
             cancel=policy.can_cancel(
                 rules, status=booking.status, starts_at=booking.starts_at, now=now
             ),
-            move=policy.can_reschedule(
-                rules,
-                status=booking.status,
-                starts_at=booking.starts_at,
-                reschedule_count=booking.reschedule_count,
-                now=now,
-            ),
+            move=move,
+            move_refusal=_rule_message(move.broken_rule) if move.broken_rule else "",
             free_until=policy.free_cancellation_until(rules, booking.starts_at),
             move_until=policy.reschedule_until(rules, booking.starts_at),
             form=ActionForm(),

@@ -242,6 +242,8 @@ def test_a_session_inside_the_notice_cannot_be_cancelled_for_a_refund(client, ap
     token, booking_id = make_booking(app, offer, CONFIRMED, days_ahead=1)
     page = client.get(f"/en/booking/{token}").text
     assert "Cancel without a refund" in page
+    assert "Free cancellation ended on" in page
+    assert "Free cancellation with a full refund" not in page
 
 
 def test_rescheduling_from_the_private_link(client, app, offer):
