@@ -1,6 +1,7 @@
 """The prospect's path: offers, free slots in her zone, intake, hold, status, her own link."""
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -28,6 +29,7 @@ from ..extensions import db, utcnow
 from ..i18n import current_lang
 from ..mail.outbox import deliver_after_commit
 from ..payments.service import PaymentUnavailable, checkout_url, hold_minutes
+from ..payments.taxes import compute, profile_from_settings
 from . import display, policy, service, slots
 from .forms import ActionForm, IntakeForm, RescheduleForm
 from .models import HELD, Booking, Offer
@@ -61,7 +63,7 @@ def _lang():
 
 def money(cents, currency="CAD"):
     """Cents as the reader's currency text: "172,46 $" or "CA$172.46"."""
-    return format_currency(cents / 100, currency, locale=_lang())
+    return format_currency(Decimal(cents) / 100, currency, locale=_lang())
 
 
 @cache
@@ -158,8 +160,6 @@ def offers():
 
 
 def _prices(offers):
-    from ..payments.taxes import compute, profile_from_settings
-
     profile = profile_from_settings(current_app.config["TAXES"])
     return {offer.id: compute(offer.price_cents, profile, offer.taxable) for offer in offers}
 
