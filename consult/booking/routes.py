@@ -67,19 +67,29 @@ def money(cents, currency="CAD"):
 
 
 @cache
+def known_zones():
+    return frozenset(available_timezones())
+
+
+@cache
 def time_zones():
-    """Every zone a visitor can choose, by name; legacy aliases left out."""
+    """The zones the list offers, by name; legacy aliases left out."""
     return sorted(
         zone
-        for zone in available_timezones()
+        for zone in known_zones()
         if "/" in zone and not zone.startswith(("Etc/", "SystemV/", "US/", "Canada/"))
     ) + ["UTC"]
+
+
+def zone_choices(zone):
+    """The list, with the visitor's own zone in it even when it is an alias ("Etc/UTC")."""
+    return time_zones() if zone in time_zones() else sorted([*time_zones(), zone])
 
 
 def reader_zone():
     """The zone the visitor asked for (?tz=), else the consultant's."""
     asked = request.values.get("tz", "")
-    if asked in time_zones():
+    if asked in known_zones():
         return asked
     return owner_zone()
 
@@ -142,7 +152,7 @@ def _picker(offer, now, exclude_id=None):
     return {
         "zone": zone,
         "owner_zone": owner_zone(),
-        "zones": time_zones(),
+        "zones": zone_choices(zone),
         "days": days,
         "day": day,
         "day_slots": days.get(day, []),

@@ -301,3 +301,9 @@ def test_a_hold_awaiting_a_transfer_does_not_keep_reloading(client, app, offer):
     assert "Your time is held until your payment arrives" in page
     assert "refresh" not in page
     assert f"/en/pay/manual/{token}" in page
+
+
+def test_a_zone_alias_from_the_browser_is_honoured_and_listed(client, offer):
+    page = client.get(f"/en/book/{offer}?tz=Etc/UTC").text
+    assert '<option value="Etc/UTC" selected>' in page
+    assert "Etc/UTC, UTC+00:00" in page
