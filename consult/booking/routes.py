@@ -310,6 +310,7 @@ def manage(token):
                 rules, status=booking.status, starts_at=booking.starts_at, now=now
             ),
             move=move,
+            live_hold=booking.hold_is_live(now),
             move_refusal=_rule_message(move.broken_rule) if move.broken_rule else "",
             free_until=policy.free_cancellation_until(rules, booking.starts_at),
             move_until=policy.reschedule_until(rules, booking.starts_at),

@@ -307,3 +307,11 @@ def test_a_zone_alias_from_the_browser_is_honoured_and_listed(client, offer):
     page = client.get(f"/en/book/{offer}?tz=Etc/UTC").text
     assert '<option value="Etc/UTC" selected>' in page
     assert "Etc/UTC, UTC+00:00" in page
+
+
+def test_an_unpaid_hold_offers_the_payment_page_not_a_refund(client, app, offer):
+    token, _ = make_booking(app, offer)
+    page = client.get(f"/en/booking/{token}").text
+    assert "waiting for your payment" in page
+    assert f"/en/book/status/{token}/pay" in page
+    assert "refund" not in page
