@@ -19,6 +19,7 @@ DEMO_SEEDERS = [
     "consult.auth.seed:seed",
     "consult.content.seed:seed",
     "consult.booking.seed:seed",
+    "consult.payments.seed:seed",
 ]
 
 #: The demo accounts seed-demo creates; printed by `make run`.

@@ -106,7 +106,11 @@ def _booking_of(session, checkout):
         booking_id = int(raw)
     except (TypeError, ValueError):
         return None
-    return session.scalar(sa.select(Booking).where(Booking.id == booking_id))
+    # Row-locked on PostgreSQL, so two events about one booking apply one after the other
+    # (SQLite's write transaction already serializes them).
+    return session.scalar(
+        sa.select(Booking).where(Booking.id == booking_id).with_for_update(of=Booking)
+    )
 
 
 # ----------------------------------------------------------------------------- checkouts
@@ -182,7 +186,7 @@ def _refund_late_payment(session, booking, payment, *, config, now):
         "payments_late_payment_refunded",
         booking.lang,
         subject=lambda: _("Your payment was refunded: the time slot was no longer available"),
-        topic="payments",
+        topic=f"payments_late_payment_refunded:{booking.id}",
         **context,
     )
     queue_templated(
@@ -193,7 +197,7 @@ def _refund_late_payment(session, booking, payment, *, config, now):
             "Late payment refunded automatically: booking %(reference)s",
             reference=booking.reference,
         ),
-        topic="payments",
+        topic=f"payments_late_payment_refunded_owner:{booking.id}",
         **context,
     )
 

@@ -221,7 +221,8 @@ def test_the_release_holds_command_is_cron_safe(ctx, runner):
     assert "Released 0 expired hold(s)." in again.output
     db.session.refresh(booking)
     assert booking.status == EXPIRED
-    assert runner.invoke(args=["consult", "release-holds", "--help"]).exit_code == 0
+    for command in ("release-holds", "send-reminders"):
+        assert "Usage:" in runner.invoke(args=["consult", command, "--help"]).output
 
 
 # ----------------------------------------------------------------------------- payment
@@ -261,6 +262,15 @@ def test_a_late_payment_for_a_free_slot_still_confirms(ctx):
     service.release_expired_holds(db.session, later)
     service.confirm_paid(db.session, booking, later)
     db.session.commit()
+    assert booking.status == CONFIRMED
+
+
+def test_a_payment_just_past_the_deadline_confirms_a_hold_nobody_released(ctx):
+    app, offer = ctx
+    booking = hold(app, offer)
+    service.confirm_paid(db.session, booking, NOW + timedelta(minutes=31))
+    db.session.commit()
+    db.session.refresh(booking)
     assert booking.status == CONFIRMED
 
 
