@@ -96,7 +96,7 @@ def send_mail():
 
 
 def init_app(app):
-    from .calendar import cli as calendar_cli  # noqa: F401 - registers sync-calendar
     from .booking import cli as booking_cli  # noqa: F401 - registers its commands
+    from .calendar import cli as calendar_cli  # noqa: F401 - registers sync-calendar
 
     app.cli.add_command(consult)

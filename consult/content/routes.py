@@ -49,13 +49,18 @@ def setup(state):
         feed_links=feed_links,
         site_url=site_url,
         upload_url=upload_url,
-        booking_url=service.booking_url,
+        booking_url=booking_url,
         money=money,
         local_date=local_date,
     )
 
 
 # Helpers shared with the templates -------------------------------------------------------
+
+
+def booking_url(offer, lang):
+    """Where an offer is booked."""
+    return url_for("booking.offer", slug=offer.slug, lang=lang)
 
 
 def site_url(path):

@@ -58,11 +58,6 @@ class UploadTooLarge(ContentError):
     field = "image"
 
 
-def booking_url(offer, lang):
-    """Where an offer is booked; the booking part serves /<lang>/book/<slug>."""
-    return f"/{lang}/book/{offer.slug}"
-
-
 def flagship_offer(session):
     return session.scalar(
         sa.select(Offer)
