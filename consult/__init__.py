@@ -5,6 +5,7 @@ import os
 import time
 
 from flask import Flask, g, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as settings
 from .extensions import csrf, db, limiter, login_manager, migrate
@@ -26,6 +27,9 @@ def create_app(test_config=None):
     settings.check_production(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
 
+    if app.config["PROXY_HOPS"]:
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     _init_database(app)
     _init_extensions(app)
     _register_blueprints(app)

@@ -57,6 +57,8 @@ DEFAULTS = {
     "UPLOAD_MAX_BYTES": 5 * 1024 * 1024,
     # Calendar sync: seconds to wait for her ICS address or CalDAV server.
     "CALENDAR_TIMEOUT_SECONDS": 10,
+    # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
+    "PROXY_HOPS": 0,
     # Largest request body of any kind (an upload plus its form); larger gets a 413 page.
     "MAX_CONTENT_LENGTH": 6 * 1024 * 1024,
 }
@@ -105,6 +107,8 @@ def check_production(config):
             problems.append("CONSULT_STRIPE_SECRET_KEY is missing")
         if not config["STRIPE_WEBHOOK_SECRET"]:
             problems.append("CONSULT_STRIPE_WEBHOOK_SECRET is missing")
+    if config["STRIPE_API_BASE"]:
+        problems.append("CONSULT_STRIPE_API_BASE is for contract tests only; leave it empty")
     if not config["SITE_URL"].startswith("https://"):
         problems.append("CONSULT_SITE_URL must be an https:// address")
     if problems:

@@ -241,3 +241,17 @@ def test_a_field_without_help_or_error_has_no_stray_aria_attributes(client):
         '<label for="email">Email <span class="required" aria-hidden="true">*</span></label>'
         in page
     )
+
+
+def test_behind_a_trusted_proxy_the_visitors_address_is_used(tmp_path, database_url):
+    from flask import request
+
+    app = create_app(make_test_config(database_url, tmp_path, PROXY_HOPS=1))
+
+    @app.route("/whoami")
+    def whoami():
+        return request.remote_addr
+
+    whoami.access = frozenset({PUBLIC})
+    response = app.test_client().get("/whoami", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert response.text == "203.0.113.9"

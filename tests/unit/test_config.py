@@ -46,6 +46,7 @@ def test_production_with_safe_settings_starts():
         ({"PAYMENT_GATEWAY": "stripe", "STRIPE_SECRET_KEY": "sk_x"}, "STRIPE_WEBHOOK_SECRET"),
         ({"PAYMENT_GATEWAY": "stripe", "STRIPE_WEBHOOK_SECRET": "w"}, "STRIPE_SECRET_KEY"),
         ({"SITE_URL": "http://consult.example"}, "CONSULT_SITE_URL"),
+        ({"STRIPE_API_BASE": "http://127.0.0.1:9"}, "CONSULT_STRIPE_API_BASE"),
     ],
 )
 def test_production_refuses_to_start_and_names_the_setting(overrides, named):
