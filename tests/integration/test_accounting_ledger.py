@@ -107,6 +107,13 @@ def test_the_ledger_pages_through_long_months(client, app, books, monkeypatch):
     assert totals(first, "all") == totals(second, "all")
 
 
+def test_a_page_number_out_of_range_shows_an_empty_page_not_an_error(client, app, books):
+    sign_in(app, client, "accountant")
+    for page in ("99999999999999999999999", "-3", "two"):
+        response = client.get("/en/accounting/", query_string={**NOVEMBER, "page": page})
+        assert response.status_code == 200, page
+
+
 @pytest.mark.parametrize(
     ("query", "message"),
     [
