@@ -273,3 +273,26 @@ def insert_copies(entry, count):
             for tax in entry.taxes
         ],
     )
+
+
+def test_a_consultant_without_sales_taxes_gets_no_tax_columns(client, app):
+    app.config["TAXES"] = []
+    with app.app_context():
+        add_payment(make_booking(), montreal(2026, 11, 4), taxable=False, method="other")
+        db.session.commit()
+    sign_in(app, client, "accountant")
+    rows, header = records(download(client))
+    assert "GST" not in header and "QST" not in header
+    assert header[header.index("Pre-tax") + 1] == "Total"
+    assert rows[0]["Total"] == rows[0]["Pre-tax"] == "150.00"
+    report = client.get("/en/accounting/taxes", query_string={"year": "2026", "period": "11"})
+    assert report.status_code == 200
+    assert "data-tax=" in report.text and 'data-tax="GST"' not in report.text
+
+
+def test_a_tax_dropped_from_the_settings_keeps_its_column_for_past_rows(client, app, books):
+    app.config["TAXES"] = [{"code": "GST", "name": "TPS/GST", "rate": "0.05"}]
+    sign_in(app, client, "accountant")
+    rows, header = records(download(client))
+    assert header[header.index("Pre-tax") + 1 : header.index("Total")] == ["GST", "QST"]
+    assert {row["QST"] for row in rows if row["Type"] == "payment"} >= {"14.96"}
