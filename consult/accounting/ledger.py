@@ -138,18 +138,6 @@ class Totals:
     fee_cents: int = 0
     net_cents: int = 0
 
-    def add(self, row: Row):
-        self.count += 1
-        self.subtotal_cents += row.subtotal_cents
-        if row.taxes:
-            self.taxable_cents += row.subtotal_cents
-        for code, cents in row.taxes.items():
-            self.taxes[code] = self.taxes.get(code, 0) + cents
-        self.total_cents += row.total_cents
-        self.fee_cents += row.fee_cents or 0
-        self.net_cents += row.net_cents or 0
-        return self
-
     def __add__(self, other: "Totals") -> "Totals":
         codes = dict.fromkeys([*self.taxes, *other.taxes])
         return Totals(
@@ -164,14 +152,6 @@ class Totals:
 
     def tax(self, code: str) -> int:
         return self.taxes.get(code, 0)
-
-
-def totals_of(rows: Iterable[Row]) -> dict[str, Totals]:
-    """Totals per kind, computed in Python (the database computes the same with SUM)."""
-    by_kind = {kind: Totals() for kind in KINDS}
-    for row in rows:
-        by_kind[row.kind].add(row)
-    return by_kind
 
 
 # --- Tax report -------------------------------------------------------------------------

@@ -32,6 +32,8 @@ bp = Blueprint("accounting", __name__)
 #: The desk's pages; the prospect's receipt lives under her booking's private link instead.
 DESK = "/<lang:lang>/accounting"
 ROWS_PER_PAGE = 100
+#: Beyond any real ledger; keeps a hand-typed ?page= inside what the database can offset.
+LAST_PAGE = 100_000
 STAFF_ROLES = ("owner", "accountant")
 
 
@@ -120,7 +122,7 @@ def ledger_page(form):
         return render_template("accounting/ledger.html", **context), 400
     zone = consultant_zone()
     wanted = form.wanted()
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = min(max(request.args.get("page", 1, type=int), 1), LAST_PAGE)
     rows, has_next = queries.page_of_rows(
         db.session, wanted, zone, [code for code, _name in taxes], page, ROWS_PER_PAGE
     )

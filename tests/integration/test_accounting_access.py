@@ -7,7 +7,7 @@ from werkzeug.routing import BuildError
 
 from consult.auth.access import ACCOUNTANT, PUBLIC
 from consult.extensions import db
-from tests.integration.test_accounting_factories import build_sample_books
+from tests.integration.test_accounting_factories import build_sample_books, sign_in
 
 NOVEMBER = {"start": "2026-11-01", "end": "2026-11-30"}
 SAMPLE_VALUES = ("1", "x")
@@ -56,10 +56,10 @@ def test_every_other_private_route_refuses_the_accountant_and_changes_nothing(cl
         assert table_counts() == before
 
 
-def test_the_accountant_reaches_the_ledger_exports_tax_report_and_every_receipt(client, auth, app):
+def test_the_accountant_reaches_the_ledger_exports_tax_report_and_every_receipt(client, app):
     with app.app_context():
         books = build_sample_books()
-    auth.login(role=ACCOUNTANT)
+    sign_in(app, client, ACCOUNTANT)
     assert client.get("/fr/accounting/", query_string=NOVEMBER).status_code == 200
     assert client.get("/fr/accounting/export.csv", query_string=NOVEMBER).status_code == 200
     assert client.get("/fr/accounting/taxes").status_code == 200
@@ -68,25 +68,25 @@ def test_the_accountant_reaches_the_ledger_exports_tax_report_and_every_receipt(
 
 
 @pytest.mark.parametrize("role", ["owner", "accountant"])
-def test_the_desk_is_in_the_menu_of_both_roles(client, auth, role):
-    auth.login(role=role)
+def test_the_desk_is_in_the_menu_of_both_roles(client, app, role):
+    sign_in(app, client, role)
     html = client.get("/en/accounting/").text
     assert '<a href="/en/accounting/">Ledger</a>' in html
     assert '<a href="/en/accounting/taxes">Tax report</a>' in html
 
 
-def test_the_owner_sees_the_accountants_pages(client, auth, app):
+def test_the_owner_sees_the_accountants_pages(client, app):
     with app.app_context():
         books = build_sample_books()
-    auth.login(role="owner")
+    sign_in(app, client, "owner")
     assert client.get("/en/accounting/", query_string=NOVEMBER).status_code == 200
     assert client.get("/en/accounting/export.csv", query_string=NOVEMBER).status_code == 200
     assert client.get("/en/accounting/taxes").status_code == 200
     assert client.get(f"/en/accounting/receipts/{books['stripe']}").status_code == 200
 
 
-def test_the_desk_is_never_cached(client, auth):
-    auth.login(role=ACCOUNTANT)
+def test_the_desk_is_never_cached(client, app):
+    sign_in(app, client, ACCOUNTANT)
     for path in ("/en/accounting/", "/en/accounting/taxes", "/en/accounting/export.csv"):
         cache_control = client.get(path).headers["Cache-Control"]
         assert "no-store" in cache_control and "private" in cache_control, path

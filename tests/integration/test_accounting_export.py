@@ -14,6 +14,7 @@ from tests.integration.test_accounting_factories import (
     build_sample_books,
     make_booking,
     montreal,
+    sign_in,
 )
 
 NOVEMBER = {"start": "2026-11-01", "end": "2026-11-30"}
@@ -67,8 +68,8 @@ def cents(text, decimal="."):
     return round(float(text.replace(decimal, ".")) * 100) if text else None
 
 
-def test_the_full_export_has_a_header_and_one_row_per_ledger_row(client, auth, books):
-    auth.login(role="accountant")
+def test_the_full_export_has_a_header_and_one_row_per_ledger_row(client, app, books):
+    sign_in(app, client, "accountant")
     response = download(client)
     assert response.mimetype == "text/csv"
     assert response.mimetype_params["charset"] == "utf-8"
@@ -90,8 +91,8 @@ def test_the_full_export_has_a_header_and_one_row_per_ledger_row(client, auth, b
     ]
 
 
-def test_each_row_type_carries_its_own_columns_and_signs(client, auth, books):
-    auth.login(role="accountant")
+def test_each_row_type_carries_its_own_columns_and_signs(client, app, books):
+    sign_in(app, client, "accountant")
     rows = {row["Number"]: row for row in records(download(client))[0]}
 
     stripe = rows[books["stripe"]]
@@ -151,8 +152,8 @@ def test_each_row_type_carries_its_own_columns_and_signs(client, auth, books):
         assert (cents(row["Total"]) > 0) == (row["Type"] == "payment")
 
 
-def test_the_french_excel_variant_has_the_same_numbers(client, auth, books):
-    auth.login(role="accountant")
+def test_the_french_excel_variant_has_the_same_numbers(client, app, books):
+    sign_in(app, client, "accountant")
     standard, header = records(download(client))
     response = download(client, variant="excel-fr")
     assert response.data.startswith(b"\xef\xbb\xbf")
@@ -171,15 +172,15 @@ def test_the_french_excel_variant_has_the_same_numbers(client, auth, books):
                 assert excel[column] == plain[column], column
 
 
-def test_the_header_follows_the_pages_language(client, auth, books):
-    auth.login(role="accountant")
+def test_the_header_follows_the_pages_language(client, app, books):
+    sign_in(app, client, "accountant")
     _rows, header = records(download(client, lang="fr"))
     assert header[:4] == ["Date", "Heure", "Fuseau horaire", "Type"]
     assert "Avant taxes" in header and "GST" in header and "QST" in header
 
 
-def test_the_quickbooks_layout_is_date_description_amount(client, auth, books):
-    auth.login(role="accountant")
+def test_the_quickbooks_layout_is_date_description_amount(client, app, books):
+    sign_in(app, client, "accountant")
     response = download(client, layout="quickbooks")
     assert response.headers["Content-Disposition"].endswith('-quickbooks.csv"')
     rows, header = records(response)
@@ -201,8 +202,8 @@ def test_the_quickbooks_layout_is_date_description_amount(client, auth, books):
     assert sum(cents(row["Amount"]) for row in rows) == expected
 
 
-def test_the_xero_layout_is_date_amount_payee_description_reference(client, auth, books):
-    auth.login(role="accountant")
+def test_the_xero_layout_is_date_amount_payee_description_reference(client, app, books):
+    sign_in(app, client, "accountant")
     rows, header = records(download(client, layout="xero", kind="refund"))
     assert header == ["Date", "Amount", "Payee", "Description", "Reference"]
     assert [(row["Date"], row["Amount"], row["Reference"]) for row in rows] == [
@@ -212,24 +213,24 @@ def test_the_xero_layout_is_date_amount_payee_description_reference(client, auth
     assert rows[0]["Payee"] == "Camille Tremblay"
 
 
-def test_a_client_name_that_looks_like_a_formula_is_exported_inert(client, auth, app):
+def test_a_client_name_that_looks_like_a_formula_is_exported_inert(client, app):
     with app.app_context():
         booking = make_booking(client_name='=HYPERLINK("http://evil.example","x")')
         add_payment(booking, montreal(2026, 11, 4))
         db.session.commit()
-    auth.login(role="accountant")
+    sign_in(app, client, "accountant")
     rows, _header = records(download(client))
     assert rows[0]["Client"] == "'" + '=HYPERLINK("http://evil.example","x")'
 
 
-def test_the_export_streams_in_chunks_as_rows_are_read(client, auth, app):
+def test_the_export_streams_in_chunks_as_rows_are_read(client, app):
     """A long range is written while it is read: several chunks, no Content-Length."""
     with app.app_context():
         booking = make_booking()
         first = add_payment(booking, montreal(2026, 11, 2))
         insert_copies(first, 1_200)
         db.session.commit()
-    auth.login(role="accountant")
+    sign_in(app, client, "accountant")
     response = client.get("/en/accounting/export.csv", query_string=NOVEMBER, buffered=False)
     assert response.status_code == 200
     assert response.is_streamed
@@ -272,3 +273,26 @@ def insert_copies(entry, count):
             for tax in entry.taxes
         ],
     )
+
+
+def test_a_consultant_without_sales_taxes_gets_no_tax_columns(client, app):
+    app.config["TAXES"] = []
+    with app.app_context():
+        add_payment(make_booking(), montreal(2026, 11, 4), taxable=False, method="other")
+        db.session.commit()
+    sign_in(app, client, "accountant")
+    rows, header = records(download(client))
+    assert "GST" not in header and "QST" not in header
+    assert header[header.index("Pre-tax") + 1] == "Total"
+    assert rows[0]["Total"] == rows[0]["Pre-tax"] == "150.00"
+    report = client.get("/en/accounting/taxes", query_string={"year": "2026", "period": "11"})
+    assert report.status_code == 200
+    assert "data-tax=" in report.text and 'data-tax="GST"' not in report.text
+
+
+def test_a_tax_dropped_from_the_settings_keeps_its_column_for_past_rows(client, app, books):
+    app.config["TAXES"] = [{"code": "GST", "name": "TPS/GST", "rate": "0.05"}]
+    sign_in(app, client, "accountant")
+    rows, header = records(download(client))
+    assert header[header.index("Pre-tax") + 1 : header.index("Total")] == ["GST", "QST"]
+    assert {row["QST"] for row in rows if row["Type"] == "payment"} >= {"14.96"}

@@ -204,6 +204,21 @@ def build_sample_books():
     return {name: entry.number for name, entry in rows.items()}
 
 
+def sign_in(app, client, role="accountant"):
+    """Open a session for a new user of `role` without the password round trip (Argon2 is
+    slow on purpose); signing in through the form is tested by the auth and browser tests."""
+    from consult.auth.models import User
+
+    with app.app_context():
+        user = User(email=f"{role}-{next(_serial)}@example.org", role=role, password_hash="!")
+        db.session.add(user)
+        db.session.commit()
+        user_id = user.get_id()
+    with client.session_transaction() as session:
+        session["_user_id"] = user_id
+        session["_fresh"] = True
+
+
 def test_built_rows_satisfy_the_ledgers_own_constraints(app):
     with app.app_context():
         booking = make_booking()

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from consult.extensions import db
-from tests.integration.test_accounting_factories import build_sample_books
+from tests.integration.test_accounting_factories import build_sample_books, sign_in
 
 NOVEMBER = {"start": "2026-11-01", "end": "2026-11-30"}
 
@@ -28,8 +28,8 @@ def totals(html, kind):
     }
 
 
-def test_the_accountant_sees_every_row_of_the_month_in_the_consultants_zone(client, auth, books):
-    auth.login(role="accountant")
+def test_the_accountant_sees_every_row_of_the_month_in_the_consultants_zone(client, app, books):
+    sign_in(app, client, "accountant")
     response = client.get("/en/accounting/", query_string=NOVEMBER)
     assert response.status_code == 200
     html = response.text
@@ -42,8 +42,8 @@ def test_the_accountant_sees_every_row_of_the_month_in_the_consultants_zone(clie
     assert "2026-11-30 22:30" in html
 
 
-def test_a_credit_note_row_is_negative_and_names_the_receipt_it_corrects(client, auth, books):
-    auth.login(role="accountant")
+def test_a_credit_note_row_is_negative_and_names_the_receipt_it_corrects(client, app, books):
+    sign_in(app, client, "accountant")
     html = client.get("/en/accounting/", query_string=NOVEMBER).text
     row = re.search(
         rf'<tr class="row-refund">((?:(?!</tr>).)*{books["partial_refund"]}.*?)</tr>', html, re.S
@@ -53,8 +53,8 @@ def test_a_credit_note_row_is_negative_and_names_the_receipt_it_corrects(client,
     assert "-$50.00" in row.group(1)
 
 
-def test_the_totals_are_the_sums_of_the_rows(client, auth, books):
-    auth.login(role="accountant")
+def test_the_totals_are_the_sums_of_the_rows(client, app, books):
+    sign_in(app, client, "accountant")
     html = client.get("/en/accounting/", query_string=NOVEMBER).text
     payments, refunds, overall = (totals(html, kind) for kind in ("payment", "refund", "all"))
     # 172.46 (stripe) + 172.46 (interac) + 80.00 (exempt) + 172.46 (late November)
@@ -78,25 +78,25 @@ def test_the_totals_are_the_sums_of_the_rows(client, auth, books):
         ({"start": "2026-10-31", "end": "2026-10-31"}, ["october"]),
     ],
 )
-def test_filters_by_local_dates_method_and_status(client, auth, books, filters, expected):
-    auth.login(role="accountant")
+def test_filters_by_local_dates_method_and_status(client, app, books, filters, expected):
+    sign_in(app, client, "accountant")
     html = client.get("/en/accounting/", query_string={**NOVEMBER, **filters}).text
     assert shown_numbers(html) == [books[name] for name in expected]
 
 
-def test_without_filters_the_ledger_shows_the_current_month(client, auth, app):
-    auth.login(role="accountant")
+def test_without_filters_the_ledger_shows_the_current_month(client, app):
+    sign_in(app, client, "accountant")
     response = client.get("/en/accounting/")
     assert response.status_code == 200
     assert 'name="start" type="date" value="' in response.text
     assert "No payment or refund matches these filters." in response.text
 
 
-def test_the_ledger_pages_through_long_months(client, auth, books, monkeypatch):
+def test_the_ledger_pages_through_long_months(client, app, books, monkeypatch):
     from consult.accounting import routes
 
     monkeypatch.setattr(routes, "ROWS_PER_PAGE", 4)
-    auth.login(role="accountant")
+    sign_in(app, client, "accountant")
     first = client.get("/en/accounting/", query_string=NOVEMBER).text
     assert len(shown_numbers(first)) == 4
     second_url = re.search(r'href="([^"]+)" rel="next"', first).group(1).replace("&amp;", "&")
@@ -105,6 +105,13 @@ def test_the_ledger_pages_through_long_months(client, auth, books, monkeypatch):
     assert 'rel="prev"' in second and 'rel="next"' not in second
     # The totals cover the whole range on every page.
     assert totals(first, "all") == totals(second, "all")
+
+
+def test_a_page_number_out_of_range_shows_an_empty_page_not_an_error(client, app, books):
+    sign_in(app, client, "accountant")
+    for page in ("99999999999999999999999", "-3", "two"):
+        response = client.get("/en/accounting/", query_string={**NOVEMBER, "page": page})
+        assert response.status_code == 200, page
 
 
 @pytest.mark.parametrize(
@@ -123,8 +130,8 @@ def test_the_ledger_pages_through_long_months(client, auth, books, monkeypatch):
     ],
 )
 @pytest.mark.parametrize("path", ["/en/accounting/", "/en/accounting/export.csv"])
-def test_bad_filters_get_a_message_never_a_500(client, auth, books, path, query, message):
-    auth.login(role="accountant")
+def test_bad_filters_get_a_message_never_a_500(client, app, books, path, query, message):
+    sign_in(app, client, "accountant")
     response = client.get(path, query_string=query)
     assert response.status_code == 400
     assert response.mimetype == "text/html"
@@ -132,8 +139,8 @@ def test_bad_filters_get_a_message_never_a_500(client, auth, books, path, query,
     assert shown_numbers(response.text) == []
 
 
-def test_messages_about_bad_filters_are_in_french_on_french_pages(client, auth, books):
-    auth.login(role="accountant")
+def test_messages_about_bad_filters_are_in_french_on_french_pages(client, app, books):
+    sign_in(app, client, "accountant")
     response = client.get(
         "/fr/accounting/", query_string={"start": "2026-11-30", "end": "2026-11-01", "method": "x"}
     )
@@ -142,10 +149,10 @@ def test_messages_about_bad_filters_are_in_french_on_french_pages(client, auth, 
     assert "Mode de paiement inconnu." in response.text
 
 
-def test_the_ledger_changes_nothing(client, auth, books, app):
+def test_the_ledger_changes_nothing(client, books, app):
     from consult.payments.models import LedgerEntry
 
-    auth.login(role="accountant")
+    sign_in(app, client, "accountant")
     with app.app_context():
         before = db.session.query(LedgerEntry).count()
     client.get("/en/accounting/", query_string=NOVEMBER)

@@ -11,6 +11,7 @@ from tests.integration.test_accounting_factories import (
     add_refund,
     make_booking,
     montreal,
+    sign_in,
 )
 
 
@@ -37,9 +38,9 @@ def cell(html, field):
     return int(re.search(rf'data-field="{field}" data-cents="(-?\d+)"', html).group(1))
 
 
-def test_a_receipt_shows_everything_a_tax_receipt_needs(client, auth, sale):
+def test_a_receipt_shows_everything_a_tax_receipt_needs(client, app, sale):
     _token, receipt, _credit_note = sale
-    auth.login(role="accountant")
+    sign_in(app, client, "accountant")
     response = client.get(f"/en/accounting/receipts/{receipt}")
     assert response.status_code == 200
     html = response.text
@@ -65,9 +66,9 @@ def test_a_receipt_shows_everything_a_tax_receipt_needs(client, auth, sale):
     assert 'media="print"' in html
 
 
-def test_a_credit_note_is_negative_and_names_the_receipt_it_corrects(client, auth, sale):
+def test_a_credit_note_is_negative_and_names_the_receipt_it_corrects(client, app, sale):
     _token, receipt, credit_note = sale
-    auth.login(role="owner")
+    sign_in(app, client, "owner")
     html = client.get(f"/en/accounting/receipts/{credit_note}").text
     assert f"Credit note {credit_note}" in html
     assert f'Corrects receipt <a href="/en/accounting/receipts/{receipt}">{receipt}</a>' in html
@@ -83,9 +84,9 @@ def test_a_credit_note_is_negative_and_names_the_receipt_it_corrects(client, aut
     )
 
 
-def test_receipts_read_in_french_with_quebec_formats(client, auth, sale):
+def test_receipts_read_in_french_with_quebec_formats(client, app, sale):
     _token, receipt, _credit_note = sale
-    auth.login(role="accountant")
+    sign_in(app, client, "accountant")
     html = client.get(f"/fr/accounting/receipts/{receipt}").text
     assert f"Reçu {receipt}" in html
     assert "172,46\xa0$" in html
@@ -93,14 +94,14 @@ def test_receipts_read_in_french_with_quebec_formats(client, auth, sale):
     assert "3 novembre 2026" in html
 
 
-def test_an_interac_receipt_gives_its_transfer_reference(client, auth, app):
+def test_an_interac_receipt_gives_its_transfer_reference(client, app):
     with app.app_context():
         entry = add_payment(
             make_booking(), montreal(2026, 11, 5), method="interac", external_reference="CA7781"
         )
         db.session.commit()
         number = entry.number
-    auth.login(role="accountant")
+    sign_in(app, client, "accountant")
     html = client.get(f"/en/accounting/receipts/{number}").text
     assert "Interac e-Transfer" in html
     assert "<code>CA7781</code>" in html
@@ -133,8 +134,8 @@ def test_a_wrong_token_or_someone_elses_receipt_is_not_found(client, app, sale):
     assert client.get(f"/fr/booking/é{token}/receipts/{receipt}").status_code == 404
 
 
-def test_an_unknown_number_is_not_found_for_staff(client, auth, sale):
-    auth.login(role="accountant")
+def test_an_unknown_number_is_not_found_for_staff(client, app, sale):
+    sign_in(app, client, "accountant")
     assert client.get("/en/accounting/receipts/R-999999").status_code == 404
 
 
@@ -147,20 +148,20 @@ def test_anonymous_visitors_are_sent_to_sign_in_for_staff_receipts(client, sale)
     )
 
 
-def test_a_receipt_keeps_the_registration_number_it_was_issued_under(client, auth, app, sale):
+def test_a_receipt_keeps_the_registration_number_it_was_issued_under(client, app, sale):
     _token, receipt, _credit_note = sale
     app.config["TAXES"] = [
         {"code": "GST", "name": "TPS/GST", "rate": "0.05", "registration": "999999999 RT0001"},
         {"code": "QST", "name": "TVQ/QST", "rate": "0.09975", "registration": "9999999999 TQ0001"},
     ]
-    auth.login(role="accountant")
+    sign_in(app, client, "accountant")
     html = client.get(f"/en/accounting/receipts/{receipt}").text
     assert "123456789 RT0001" in html and "999999999 RT0001" not in html
 
 
-def test_viewing_receipts_changes_nothing(client, auth, app, sale):
+def test_viewing_receipts_changes_nothing(client, app, sale):
     token, receipt, credit_note = sale
-    auth.login(role="accountant")
+    sign_in(app, client, "accountant")
     for path in (
         f"/en/accounting/receipts/{receipt}",
         f"/en/accounting/receipts/{credit_note}",

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.integration.test_accounting_factories import build_sample_books
+from tests.integration.test_accounting_factories import build_sample_books, sign_in
 
 
 @pytest.fixture
@@ -55,8 +55,8 @@ def sums_of(rows, column, kind=None, taxable_only=False):
         ({"year": "2026", "period": "10"}, "2026-10-01", "2026-10-31"),
     ],
 )
-def test_the_report_equals_the_sums_of_the_exported_rows(client, auth, books, query, start, end):
-    auth.login(role="accountant")
+def test_the_report_equals_the_sums_of_the_exported_rows(client, app, books, query, start, end):
+    sign_in(app, client, "accountant")
     response = client.get("/en/accounting/taxes", query_string=query)
     assert response.status_code == 200
     figures = report_figures(response.text)
@@ -75,8 +75,8 @@ def test_the_report_equals_the_sums_of_the_exported_rows(client, auth, books, qu
     assert figures["all"]["to-remit"] == sums_of(rows, "GST") + sums_of(rows, "QST")
 
 
-def test_novembers_figures_in_dollars(client, auth, books):
-    auth.login(role="accountant")
+def test_novembers_figures_in_dollars(client, app, books):
+    sign_in(app, client, "accountant")
     figures = report_figures(
         client.get("/en/accounting/taxes", query_string={"year": "2026", "period": "11"}).text
     )
@@ -88,8 +88,8 @@ def test_novembers_figures_in_dollars(client, auth, books):
     assert figures["QST"] == {"collected": 4488, "reversed": -434 - 1496, "to-remit": 2558}
 
 
-def test_the_report_defaults_to_the_previous_month_and_links_to_its_rows(client, auth):
-    auth.login(role="accountant")
+def test_the_report_defaults_to_the_previous_month_and_links_to_its_rows(client, app):
+    sign_in(app, client, "accountant")
     response = client.get("/en/accounting/taxes")
     assert response.status_code == 200
     assert "selected" in re.search(
@@ -108,8 +108,8 @@ def test_the_report_defaults_to_the_previous_month_and_links_to_its_rows(client,
         ({"year": "", "period": "11"}, "Enter a year"),
     ],
 )
-def test_a_bad_period_gets_a_message_never_a_500(client, auth, query, message):
-    auth.login(role="accountant")
+def test_a_bad_period_gets_a_message_never_a_500(client, app, query, message):
+    sign_in(app, client, "accountant")
     response = client.get("/en/accounting/taxes", query_string=query)
     assert response.status_code == 400
     assert message in response.text

@@ -208,21 +208,21 @@ def test_chunks_come_out_while_rows_are_still_being_read():
 # --- Totals and tax report ---------------------------------------------------------------
 
 
-def test_totals_add_signed_rows_and_count_only_known_fees():
-    by_kind = ledger.totals_of(
-        [row(), row(method="interac", fee_cents=None, net_cents=None), refund_row()]
-    )
-    payments, refunds = by_kind["payment"], by_kind["refund"]
-    assert (payments.count, payments.subtotal_cents, payments.total_cents) == (2, 30000, 34492)
-    assert payments.fee_cents == 530 and payments.net_cents == 17246 - 530
-    assert refunds.taxes == {"GST": -217, "QST": -434}
+def test_totals_add_up_per_field_and_per_tax():
+    payments = ledger.Totals(2, 30000, 30000, {"GST": 1500, "QST": 2992}, 34492, 530, 16716)
+    refunds = ledger.Totals(1, -4349, -4349, {"GST": -217, "QST": -434}, -5000, 0, -5000)
     overall = payments + refunds
-    assert overall.total_cents == 34492 - 5000
-    assert overall.tax("QST") == 2 * 1496 - 434
+    assert (overall.count, overall.subtotal_cents, overall.total_cents) == (3, 25651, 29492)
+    assert overall.taxes == {"GST": 1283, "QST": 2558}
+    assert overall.tax("HST") == 0
 
 
 def test_the_tax_report_nets_refunds_out_of_collected_taxes():
-    by_kind = ledger.totals_of([row(), row(number="R-2", taxes={}), refund_row()])
+    # A taxed payment, an exempt one, and a partial refund of the taxed one.
+    by_kind = {
+        "payment": ledger.Totals(2, 30000, 15000, {"GST": 750, "QST": 1496}, 32246, 0, 0),
+        "refund": ledger.Totals(1, -4349, -4349, {"GST": -217, "QST": -434}, -5000, 0, 0),
+    }
     report = ledger.tax_report(
         ledger.month(2026, 11), by_kind, [("GST", "TPS/GST"), ("QST", "TVQ/QST")]
     )
