@@ -43,6 +43,22 @@ def _postgres_unavailable(reason):
     pytest.skip(message)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashing():
+    """Argon2's production cost is slow on purpose; tests hash with its cheapest profile.
+
+    Verification reads the parameters from each hash, so production hashes still verify.
+    """
+    import argon2
+
+    from consult.auth import models
+
+    production = models._hasher
+    models._hasher = argon2.PasswordHasher.from_parameters(argon2.profiles.CHEAPEST)
+    yield
+    models._hasher = production
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     """A database of this run's own, created for it and dropped after it."""

@@ -41,7 +41,9 @@ class LedgerEntry(db.Model):
     booking_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("bookings.id"), index=True)
     booking = so.relationship("Booking", backref=so.backref("ledger_entries", lazy="select"))
     #: For a refund: the payment it gives money back from.
-    refund_of_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("ledger_entries.id"))
+    refund_of_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("ledger_entries.id"), index=True
+    )
     refund_of = so.relationship("LedgerEntry", remote_side=[id], backref="refunds")
     #: When the money moved (UTC); the accountant sees it in the consultant's zone.
     occurred_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, index=True)

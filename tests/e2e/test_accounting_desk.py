@@ -56,8 +56,8 @@ def test_the_accountant_filters_a_month_and_downloads_both_csv_variants(app, pag
     page.get_by_role("button", name="Se connecter").click()
     page.wait_for_url(re.compile(r"/fr/accounting/"))
 
-    page.get_by_label("Du", exact=True).fill("2026-11-01")
-    page.get_by_label("Au (inclus)", exact=True).fill("2026-11-30")
+    page.locator("#start").fill("2026-11-01")
+    page.locator("#end").fill("2026-11-30")
     page.get_by_role("button", name="Afficher").click()
     page.wait_for_url(re.compile(r"start=2026-11-01"))
     assert page.get_by_text("America/Montreal").first.is_visible()

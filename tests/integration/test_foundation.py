@@ -238,7 +238,7 @@ def test_a_field_without_help_or_error_has_no_stray_aria_attributes(client):
     assert 'aria-describedby="None"' not in page
     assert 'aria-invalid="None"' not in page
     assert (
-        '<label for="email">Email <span class="required" aria-hidden="true">*</span></label>'
+        '<label for="email">Email</label> <span class="required" aria-hidden="true">*</span>'
         in page
     )
 
