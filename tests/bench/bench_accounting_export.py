@@ -27,7 +27,8 @@ def add_rows(app, first_index, count):
         copied = {
             column.key: getattr(template, column.key)
             for column in sa.inspect(LedgerEntry).columns
-            if column.key not in ("id", "number", "occurred_at", "stripe_refund")
+            if column.key
+            not in ("id", "number", "occurred_at", "stripe_refund", "stripe_payment_intent")
         }
         taxes = [(tax.code, tax.name, tax.rate, tax.amount_cents) for tax in template.taxes]
         start = template.occurred_at

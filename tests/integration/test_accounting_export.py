@@ -248,7 +248,8 @@ def insert_copies(entry, count):
     base = {
         column.key: getattr(entry, column.key)
         for column in sa.inspect(LedgerEntry).columns
-        if column.key not in ("id", "number", "occurred_at", "stripe_refund")
+        if column.key
+        not in ("id", "number", "occurred_at", "stripe_refund", "stripe_payment_intent")
     }
     db.session.execute(
         sa.insert(LedgerEntry),
