@@ -73,6 +73,7 @@ def _init_extensions(app):
         directory=os.path.join(os.path.dirname(__file__), "migrations"),
         render_as_batch=True,
         compare_type=True,
+        include_object=database.migration_include_object,
     )
     csrf.init_app(app)
     login_manager.init_app(app)

@@ -58,3 +58,16 @@ def ping():
     with db.engine.connect() as connection:
         connection.execute(sa.text("SELECT 1"))
     return True
+
+
+#: Expression indexes Alembic can neither reflect nor compare; the migrations create them.
+UNCOMPARABLE_INDEXES = {"ix_articles_search_fr", "ix_articles_search_en"}
+#: SQLite's full-text tables (the FTS5 table and its shadow tables), made by the migrations.
+UNMODELED_TABLES_PREFIX = "articles_fts"
+
+
+def migration_include_object(obj, name, type_, reflected, compare_to):
+    """Alembic autogenerate filter: leave out what it cannot compare."""
+    if type_ == "index" and name in UNCOMPARABLE_INDEXES:
+        return False
+    return not (type_ == "table" and reflected and name.startswith(UNMODELED_TABLES_PREFIX))
