@@ -1,8 +1,14 @@
 """The owner's changes to offers, availability and bookings, each committed with its audit entry."""
 
-import sqlalchemy as sa
+from dataclasses import replace
+from datetime import timedelta
 
+import sqlalchemy as sa
+from sqlalchemy import orm as so
+
+from ..booking import service as booking_service
 from ..booking.models import (
+    CANCELLED,
     COMPLETED,
     NO_SHOW,
     AvailabilityRules,
@@ -11,6 +17,9 @@ from ..booking.models import (
     TimeOff,
     WeeklyHours,
 )
+from ..database import begin_serialized_write
+from ..payments import service as payments_service
+from ..payments import settlement
 from .localtime import overlapping, zone
 from .models import record
 
@@ -249,3 +258,77 @@ def mark_attendance(session, user, booking, status, now):
     booking.transition(status)
     record(session, user, f"booking.{status}", booking, before, {"status": status})
     session.commit()
+
+
+# Actions that go through the booking and payments services. Each takes the write lock first
+# (SQLite) so the audit entry and the change commit together, or neither does.
+
+
+def _plain(session):
+    """The Session behind db.session (a scoped_session lacks in_transaction())."""
+    return session() if isinstance(session, so.scoped_session) else session
+
+
+def cancel_booking(session, user, booking, now, *, refund, reason):
+    """Cancel on her word; `refund` gives back all that remains paid. Commits."""
+    session = _plain(session)
+    begin_serialized_write(session)
+    after = {"status": CANCELLED, "refund": refund, "reason": reason}
+    record(session, user, "booking.cancel", booking, {"status": booking.status}, after)
+    try:
+        return booking_service.cancel(session, booking, now, by=user, refund=refund, reason=reason)
+    except Exception:
+        session.rollback()
+        raise
+
+
+def reschedule_booking(session, user, booking, new_starts_at, now):
+    """Move the session to another free slot on the prospect's behalf. Commits."""
+    session = _plain(session)
+    begin_serialized_write(session)
+    before = {"starts_at": booking.starts_at.isoformat()}
+    after = {"starts_at": new_starts_at.isoformat()}
+    record(session, user, "booking.reschedule", booking, before, after)
+    try:
+        return booking_service.reschedule(session, booking, new_starts_at, now, by=user)
+    except Exception:
+        session.rollback()
+        raise
+
+
+def refund_part(session, user, payment, amount_cents, *, reason, now):
+    """Give back part of a payment (never more than remains); audited by payments. Commits."""
+    session = _plain(session)
+    begin_serialized_write(session)
+    try:
+        entry = payments_service.refund(
+            session, payment, amount_cents, reason=reason, user=user, now=now
+        )
+    except Exception:
+        session.rollback()
+        raise
+    session.commit()
+    return entry
+
+
+def record_manual_payment(session, user, booking, now, **payment):
+    """Money received outside a gateway: record it and confirm the booking. Commits.
+
+    `payment` holds amount_cents, paid_on, reference and method; payments audits it.
+    """
+    return settlement.mark_paid_manually(session, booking, user=user, now=now, **payment)
+
+
+def reschedule_choices(session, booking, now, config):
+    """The free slots she may move a confirmed booking to: her rules, without the notice."""
+    rules = replace(booking_service.load_availability(session, config).rules, min_notice_hours=0)
+    return booking_service.find_open_slots(
+        session, booking.offer, now, config, exclude_id=booking.id, rules=rules
+    )
+
+
+def preview_slots(session, offer, now, config, days=14):
+    """The offer's free slots over the next `days` days, as the rules stand."""
+    return booking_service.find_open_slots(
+        session, offer, now, config, until=now + timedelta(days=days)
+    )
