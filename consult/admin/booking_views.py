@@ -20,11 +20,12 @@ from ..booking.models import (
 )
 from ..booking.service import OutsidePolicy, SlotNoLongerAvailable, SlotTaken
 from ..extensions import db, utcnow
+from ..mail.outbox import deliver_after_commit
 from ..payments.gateways import GatewayError
 from ..payments.models import PAYMENT
 from ..payments.service import InvalidPayment, RefundTooLarge, remaining_refundable
 from .blueprint import bp
-from .display import clock, day_label, desk_zone, money, when
+from .display import day_label, desk_zone, money, when
 from .forms import (
     CancelForm,
     ManualPaymentForm,
@@ -97,7 +98,7 @@ def _reschedule_form(booking, formdata=None):
     form.starts_at.choices = [
         SelectChoice(
             slot.starts_at.isoformat(),
-            clock(slot.starts_at),
+            when(slot.starts_at),
             optgroup=day_label(slot.starts_at.astimezone(tz).date()),
         )
         for slot in slots[:RESCHEDULE_CHOICES]
@@ -207,6 +208,7 @@ def booking_cancel(booking_id):
     except GatewayError:
         flash(_("The payment service refused the refund: nothing was changed."), "error")
     else:
+        deliver_after_commit()
         if result.refunded_cents:
             flash(
                 _(
@@ -283,6 +285,7 @@ def booking_reschedule(booking_id):
     except OutsidePolicy:
         flash(_("Only a confirmed booking can be moved, and only to a free time."), "error")
     else:
+        deliver_after_commit()
         flash(
             _(
                 "Booking %(ref)s moved to %(when)s; the prospect was told.",
@@ -322,6 +325,7 @@ def booking_paid(booking_id):
         form.paid_on.errors.append(_("The payment date cannot be in the future."))
         return _page(db.get_or_404(Booking, booking_id), 400, paid_form=form)
     else:
+        deliver_after_commit()
         flash(
             _(
                 "Payment recorded (receipt %(number)s); booking %(ref)s is confirmed.",

@@ -13,6 +13,7 @@ from consult.admin.localtime import local_to_utc, local_today, zone
 from consult.admin.models import AuditEntry
 from consult.booking.models import CANCELLED, CONFIRMED, HELD, Booking, WeeklyHours
 from consult.extensions import db, utcnow
+from consult.mail.models import OutboxMessage
 from consult.payments.models import LedgerEntry
 from consult.payments.service import record_payment
 from tests.integration.test_admin_builders import make_booking
@@ -59,6 +60,13 @@ def ledger(app, booking_id):
         ]
 
 
+def mail_to_prospect(app):
+    with app.app_context():
+        return db.session.scalars(
+            sa.select(OutboxMessage).where(OutboxMessage.to == "mireille@example.org")
+        ).all()
+
+
 def audit(app):
     with app.app_context():
         return db.session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id)).all()
@@ -83,6 +91,8 @@ def test_cancelling_with_a_refund_gives_back_all_that_remains(app, client, auth,
     assert "payment.refund" in entries
     page = client.get(response.headers["Location"]).text
     assert "cancelled; CA$287.44 refunded." in page
+    (message,) = mail_to_prospect(app)
+    assert message.status == "sent"
 
 
 def test_cancelling_without_a_refund_keeps_the_payment(app, client, auth, paid_booking):
@@ -176,6 +186,8 @@ def test_rescheduling_moves_the_session_to_a_free_time(app, client, auth, paid_b
         "starts_at": target
     }
     assert "moved to" in client.get(response.headers["Location"]).text
+    (message,) = mail_to_prospect(app)
+    assert message.status == "sent"
 
 
 def test_rescheduling_to_a_time_that_is_not_free_is_refused(app, client, auth, paid_booking):
