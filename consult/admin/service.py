@@ -8,7 +8,6 @@ from sqlalchemy import orm as so
 
 from ..booking import service as booking_service
 from ..booking.models import (
-    CANCELLED,
     COMPLETED,
     NO_SHOW,
     AvailabilityRules,
@@ -260,8 +259,8 @@ def mark_attendance(session, user, booking, status, now):
     session.commit()
 
 
-# Actions that go through the booking and payments services. Each takes the write lock first
-# (SQLite) so the audit entry and the change commit together, or neither does.
+# Actions that go through the booking and payments services. Those services take their own
+# locks and commit; the audit entry follows in its own commit once the change has happened.
 
 
 def _plain(session):
@@ -269,35 +268,51 @@ def _plain(session):
     return session() if isinstance(session, so.scoped_session) else session
 
 
+def _audit_after(session, user, action, target, before, after):
+    record(session, user, action, target, before, after)
+    session.commit()
+
+
 def cancel_booking(session, user, booking, now, *, refund, reason):
     """Cancel on her word; `refund` gives back all that remains paid. Commits."""
     session = _plain(session)
-    begin_serialized_write(session)
-    after = {"status": CANCELLED, "refund": refund, "reason": reason}
-    record(session, user, "booking.cancel", booking, {"status": booking.status}, after)
+    before = {"status": booking.status}
     try:
-        return booking_service.cancel(session, booking, now, by=user, refund=refund, reason=reason)
+        result = booking_service.cancel(
+            session, booking, now, by=user, refund=refund, reason=reason
+        )
     except Exception:
         session.rollback()
         raise
+    after = {
+        "status": booking.status,
+        "refund": refund,
+        "refunded_cents": result.refunded_cents,
+        "reason": reason,
+    }
+    _audit_after(session, user, "booking.cancel", booking, before, after)
+    return result
 
 
 def reschedule_booking(session, user, booking, new_starts_at, now):
     """Move the session to another free slot on the prospect's behalf. Commits."""
     session = _plain(session)
-    begin_serialized_write(session)
     before = {"starts_at": booking.starts_at.isoformat()}
-    after = {"starts_at": new_starts_at.isoformat()}
-    record(session, user, "booking.reschedule", booking, before, after)
     try:
-        return booking_service.reschedule(session, booking, new_starts_at, now, by=user)
+        booking_service.reschedule(session, booking, new_starts_at, now, by=user)
     except Exception:
         session.rollback()
         raise
+    after = {"starts_at": booking.starts_at.isoformat()}
+    _audit_after(session, user, "booking.reschedule", booking, before, after)
+    return booking
 
 
 def refund_part(session, user, payment, amount_cents, *, reason, now):
-    """Give back part of a payment (never more than remains); audited by payments. Commits."""
+    """Give back part of a payment (never more than remains); audited by payments. Commits.
+
+    The refund, its audit entry and its credit-note number commit together.
+    """
     session = _plain(session)
     begin_serialized_write(session)
     try:

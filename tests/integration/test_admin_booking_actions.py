@@ -88,6 +88,7 @@ def test_cancelling_with_a_refund_gives_back_all_that_remains(app, client, auth,
     assert entries["booking.cancel"].user_id == owner.id
     assert entries["booking.cancel"].before == {"status": "confirmed"}
     assert entries["booking.cancel"].after["refund"] is True
+    assert entries["booking.cancel"].after["refunded_cents"] == 28744
     assert "payment.refund" in entries
     page = client.get(response.headers["Location"]).text
     assert "cancelled; CA$287.44 refunded." in page
@@ -231,3 +232,61 @@ def test_an_interac_payment_marked_paid_confirms_the_hold(app, client, auth):
     assert ledger(app, booking_id) == [("payment", 28744)]
     assert "payment.record_manual" in [entry.action for entry in audit(app)]
     assert "is confirmed" in client.get(response.headers["Location"]).text
+
+
+def test_actions_that_do_not_fit_the_booking_say_so_and_change_nothing(
+    app, client, auth, paid_booking
+):
+    auth.login()
+    client.post(
+        f"/en/admin/bookings/{paid_booking}/cancel",
+        data={"cancel-refund": "none", "cancel-confirm": "y"},
+    )
+    again = client.post(
+        f"/en/admin/bookings/{paid_booking}/cancel",
+        data={"cancel-refund": "full", "cancel-confirm": "y"},
+        follow_redirects=True,
+    )
+    assert "Only a held or confirmed booking can be cancelled." in again.text
+    paid = client.post(
+        f"/en/admin/bookings/{paid_booking}/paid",
+        data={"paid-amount": "10", "paid-paid_on": "2026-01-05", "paid-confirm": "y"},
+        follow_redirects=True,
+    )
+    assert "This booking is not waiting for a payment." in paid.text
+    moved = client.post(
+        f"/en/admin/bookings/{paid_booking}/reschedule",
+        data={"reschedule-starts_at": reload(app, paid_booking).starts_at.isoformat()},
+    )
+    assert moved.status_code == 400
+    assert ledger(app, paid_booking) == [("payment", 28744)]
+    assert [entry.action for entry in audit(app)] == ["booking.cancel"]
+    page = client.get(f"/en/admin/bookings/{paid_booking}").text
+    assert "Move the session" not in page and "Cancel the booking" not in page
+    assert "Refund part" in page  # what was kept can still be given back
+
+
+def test_a_payment_date_in_the_future_is_refused(app, client, auth):
+    auth.login()
+    with app.app_context():
+        booking = make_booking(
+            db.session,
+            status=HELD,
+            gateway="manual",
+            hold_expires_at=utcnow() + timedelta(hours=70),
+        )
+        db.session.commit()
+        booking_id = booking.id
+    response = client.post(
+        f"/en/admin/bookings/{booking_id}/paid",
+        data={
+            "paid-amount": "287.44",
+            "paid-paid_on": (local_today(utcnow(), MONTREAL) + timedelta(days=9)).isoformat(),
+            "paid-method": "interac",
+            "paid-confirm": "y",
+        },
+    )
+    assert response.status_code == 400
+    assert "The payment date cannot be in the future." in response.text
+    assert reload(app, booking_id).status == HELD
+    assert ledger(app, booking_id) == []
