@@ -18,6 +18,7 @@ consult = AppGroup("consult", help="Site administration commands.")
 DEMO_SEEDERS = [
     "consult.auth.seed:seed",
     "consult.booking.seed:seed",
+    "consult.payments.seed:seed",
 ]
 
 #: The demo accounts seed-demo creates; printed by `make run`.

@@ -25,9 +25,16 @@ ORGANISATION_SIZES = [
 EMAIL_LANGUAGES = [SelectChoice("fr", "Français"), SelectChoice("en", "English")]
 
 
+def single_line(value):
+    """Collapse whitespace, line breaks included: names end up in email headers."""
+    return " ".join(value.split()) if isinstance(value, str) else value
+
+
 class IntakeForm(FlaskForm):
     name = StringField(
-        _l("Your name"), validators=[DataRequired(_l("Please give your name.")), Length(max=120)]
+        _l("Your name"),
+        filters=[single_line],
+        validators=[DataRequired(_l("Please give your name.")), Length(max=120)],
     )
     email = EmailField(
         _l("Email"),
@@ -47,6 +54,7 @@ class IntakeForm(FlaskForm):
     )
     organisation = StringField(
         _l("Organisation"),
+        filters=[single_line],
         validators=[DataRequired(_l("Please name your organisation.")), Length(max=200)],
     )
     organisation_size = SelectField(

@@ -6,7 +6,17 @@ from zoneinfo import ZoneInfo, available_timezones
 
 import sqlalchemy as sa
 from babel.numbers import format_currency
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -73,7 +83,10 @@ def reader_zone():
 
 
 def owner_zone():
-    return service.load_availability(db.session, current_app.config).rules.time_zone
+    """The consultant's zone, read once per request."""
+    if "booking_owner_zone" not in g:
+        g.booking_owner_zone = service.owner_zone(db.session, current_app.config)
+    return g.booking_owner_zone
 
 
 def _offer_or_404(slug):

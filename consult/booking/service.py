@@ -9,6 +9,7 @@ and the booking commit together.
 import uuid
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
@@ -39,6 +40,8 @@ from .models import (
 NEXT_SLOTS = 5
 #: The database constraint that refuses two overlapping busy intervals (PostgreSQL).
 OVERLAP_CONSTRAINT = "bookings_no_overlap"
+#: First key of the PostgreSQL advisory locks taken per local day (the second is the date).
+DAY_LOCK_CLASS = 4_151
 
 
 class SlotTaken(Exception):
@@ -103,6 +106,12 @@ def load_availability(session, config):
     return Availability(rules, weekly, overrides)
 
 
+def owner_zone(session, config):
+    """The zone the consultant's hours are written in."""
+    zone = session.scalar(sa.select(AvailabilityRules.time_zone).order_by(AvailabilityRules.id))
+    return zone or config["TIME_ZONE"]
+
+
 def _live(now):
     """Bookings that block their slot at `now`: expired holds never do, marked or not."""
     return sa.and_(
@@ -133,11 +142,11 @@ def blocked_spans(session, start, end):
 
 
 def find_open_slots(
-    session, offer, now, config, since=None, until=None, exclude_id=None, rules=None
+    session, offer, now, config, since=None, until=None, exclude_id=None, availability=None
 ):
     """The offer's free slots from the database's rules and busy times."""
-    availability = load_availability(session, config)
-    rules = rules or availability.rules
+    availability = availability or load_availability(session, config)
+    rules = availability.rules
     start = since or now
     end = (until or now + timedelta(days=rules.horizon_days)) + timedelta(
         minutes=offer.duration_minutes
@@ -157,20 +166,16 @@ def find_open_slots(
     )
 
 
-def _check_slot(session, offer, starts_at, now, config, exclude_id=None, rules=None):
+def _check_slot(session, offer, starts_at, now, config, availability, exclude_id=None):
     """Raise unless `starts_at` is an open slot of the offer right now."""
     window = {"since": starts_at, "until": starts_at}
-    if any(
-        slot.starts_at == starts_at
-        for slot in find_open_slots(
-            session, offer, now, config, exclude_id=exclude_id, rules=rules, **window
-        )
-    ):
+    free = find_open_slots(
+        session, offer, now, config, exclude_id=exclude_id, availability=availability, **window
+    )
+    if any(slot.starts_at == starts_at for slot in free):
         return
-    availability = load_availability(session, config)
-    rules = rules or availability.rules
     without_bookings = slots.open_slots(
-        rules,
+        availability.rules,
         availability.weekly_hours,
         availability.overrides,
         blocked_spans(session, starts_at - timedelta(days=1), starts_at + timedelta(days=1)),
@@ -188,6 +193,16 @@ def next_free_slots(session, offer, after, now, config, exclude_id=None):
     return slots.next_after(
         find_open_slots(session, offer, now, config, exclude_id=exclude_id), after, NEXT_SLOTS
     )
+
+
+def _lock_local_day(session, starts_at, rules):
+    """With a daily cap, reservations for one local day take turns on PostgreSQL, so two
+    sessions on different slots cannot both take the day's last place (the exclusion
+    constraint only sees overlaps). SQLite's serialized write already orders them."""
+    if rules.daily_max_sessions is None or _is_sqlite(session):
+        return
+    day = starts_at.astimezone(ZoneInfo(rules.time_zone)).date()
+    session.execute(sa.select(sa.func.pg_advisory_xact_lock(DAY_LOCK_CLASS, day.toordinal())))
 
 
 def _expire_stale_holds(session, busy_start, busy_end, now):
@@ -260,13 +275,15 @@ def reserve(
         begin_serialized_write(_plain(session))
     if not offer.active:
         raise OutsidePolicy(OFFER_INACTIVE)
-    rules = load_availability(session, config).rules
+    availability = load_availability(session, config)
+    rules = availability.rules
     ends_at = starts_at + timedelta(minutes=offer.duration_minutes)
     busy_start = starts_at - timedelta(minutes=rules.buffer_before_minutes)
     busy_end = ends_at + timedelta(minutes=rules.buffer_after_minutes)
+    _lock_local_day(session, starts_at, rules)
     _expire_stale_holds(session, busy_start, busy_end, now)
     try:
-        _check_slot(session, offer, starts_at, now, config)
+        _check_slot(session, offer, starts_at, now, config, availability)
     except (SlotTaken, OutsidePolicy):
         session.rollback()
         raise
@@ -421,15 +438,17 @@ def reschedule(session, booking, new_starts_at, now, *, by=None):
         raise OutsidePolicy(decision.broken_rule)
     if booking.status != CONFIRMED:
         raise OutsidePolicy(policy.NOT_ACTIVE)
-    rules = load_availability(session, config).rules
+    availability = load_availability(session, config)
     if by is not None:
-        rules = replace(rules, min_notice_hours=0)
+        availability = replace(availability, rules=replace(availability.rules, min_notice_hours=0))
+    rules = availability.rules
     offer = booking.offer
     ends_at = new_starts_at + timedelta(minutes=offer.duration_minutes)
     busy_start = new_starts_at - timedelta(minutes=rules.buffer_before_minutes)
     busy_end = ends_at + timedelta(minutes=rules.buffer_after_minutes)
+    _lock_local_day(session, new_starts_at, rules)
     _expire_stale_holds(session, busy_start, busy_end, now)
-    _check_slot(session, offer, new_starts_at, now, config, exclude_id=booking.id, rules=rules)
+    _check_slot(session, offer, new_starts_at, now, config, availability, exclude_id=booking.id)
     previous_starts_at = booking.starts_at
     try:
         with session.begin_nested():
@@ -536,7 +555,6 @@ def _queue_prospect(booking, template, subject, attachments=(), **context):
 
 def _queue_owner(session, booking, event, subject, **context):
     config = current_app.config
-    owner_zone = session.scalar(sa.select(AvailabilityRules.time_zone).limit(1))
     queue_templated(
         config["OWNER_EMAIL"],
         "booking_owner_notice",
@@ -545,7 +563,7 @@ def _queue_owner(session, booking, event, subject, **context):
         topic=f"booking_owner_{event}:{booking.id}",
         booking=booking,
         event=event,
-        owner_zone=owner_zone or config["TIME_ZONE"],
+        owner_zone=owner_zone(session, config),
         **context,
     )
 

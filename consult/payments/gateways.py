@@ -5,6 +5,7 @@ payment cost in fees. Which one serves new bookings is the PAYMENT_GATEWAY setti
 refund always goes back through the gateway that took the payment (the ledger row's method).
 """
 
+import logging
 import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -14,6 +15,8 @@ import stripe
 from flask import url_for
 
 from . import taxes
+
+log = logging.getLogger(__name__)
 
 #: Stripe refuses a Checkout Session that expires sooner than 30 minutes or later than 24 hours.
 STRIPE_MIN_EXPIRY = timedelta(minutes=31)
@@ -106,6 +109,14 @@ class StripeGateway:
             raise GatewayError(str(error)) from error
         return Checkout(url=created.url, session_id=created.id)
 
+    def abandon(self, session_id):
+        """Close an older, unpaid Checkout Session, so that one booking is never paid twice."""
+        try:
+            self.client.v1.checkout.sessions.expire(session_id)
+        except stripe.StripeError as error:
+            # Already paid, expired or unknown: the webhook deals with whatever it became.
+            log.info("checkout %s not expired: %s", session_id, error)
+
     def refund(self, entry, amount_cents, *, reason, idempotency_key):
         try:
             refund = self.client.v1.refunds.create(
@@ -175,6 +186,9 @@ class DemoGateway:
             session_id=f"cs_demo_{secrets.token_hex(12)}",
         )
 
+    def abandon(self, session_id):
+        """Nothing to close: an older local checkout simply stops counting."""
+
     def refund(self, entry, amount_cents, *, reason, idempotency_key):
         return {"id": f"re_demo_{secrets.token_hex(12)}", "status": "succeeded"}
 
@@ -209,6 +223,9 @@ class ManualGateway:
             url=url_for("payments.manual_instructions", token=booking.manage_token),
             session_id=f"manual_{secrets.token_hex(12)}",
         )
+
+    def abandon(self, session_id):
+        """Nothing to close: an older local checkout simply stops counting."""
 
     def refund(self, entry, amount_cents, *, reason, idempotency_key):
         # The owner sends the money back herself; the ledger records that she did.

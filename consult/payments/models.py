@@ -24,6 +24,14 @@ class LedgerEntry(db.Model):
         sa.CheckConstraint(
             "(kind = 'refund') = (refund_of_id IS NOT NULL)", name="refund_names_its_payment"
         ),
+        # A gateway payment enters the ledger once, whichever events announce it.
+        sa.Index(
+            "uq_ledger_entries_payment_intent",
+            "stripe_payment_intent",
+            unique=True,
+            postgresql_where=sa.text("kind = 'payment'"),
+            sqlite_where=sa.text("kind = 'payment'"),
+        ),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)

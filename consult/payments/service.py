@@ -12,11 +12,13 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app, url_for
+from flask_babel import gettext as _
 from sqlalchemy import orm as so
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..admin.models import record as audit
 from ..extensions import utcnow
+from ..mail.outbox import deliver_after_commit, queue_templated
 from . import taxes
 from .gateways import GatewayError, gateway_for, gateway_for_method
 from .models import PAYMENT, REFUND, Counter, LedgerEntry, LedgerTax
@@ -74,9 +76,9 @@ def hold_minutes(config):
 def checkout_url(booking, *, now=None):
     """Start paying for a held booking; returns where to send the browser.
 
-    Stores the checkout's id on the booking (a later checkout replaces it, so an older
-    one expiring releases nothing) and commits it. Raises PaymentUnavailable when the
-    gateway cannot be reached.
+    Stores the checkout's id on the booking and commits it; an older checkout of the
+    booking is closed, and its expiry releases nothing. Raises PaymentUnavailable when
+    the gateway cannot be reached.
     """
     gateway = gateway_for(current_app.config)
     try:
@@ -88,10 +90,33 @@ def checkout_url(booking, *, now=None):
         )
     except GatewayError as error:
         raise PaymentUnavailable(str(error)) from error
+    previous = booking.gateway_session_id
+    first_checkout = previous is None
+    if previous and booking.gateway == gateway.name:
+        gateway.abandon(previous)
     booking.gateway = gateway.name
     booking.gateway_session_id = checkout.session_id
+    if gateway.name == "manual" and first_checkout:
+        _queue_manual_instructions(booking)
     so.object_session(booking).commit()
+    deliver_after_commit()
     return checkout.url
+
+
+def _queue_manual_instructions(booking):
+    """The prospect keeps the amount, the reference and the deadline in her mailbox."""
+    queue_templated(
+        booking.client_email,
+        "payments_manual_instructions",
+        booking.lang,
+        subject=lambda: _(
+            "How to pay for your session (%(reference)s)", reference=booking.reference
+        ),
+        topic=f"payments_manual_instructions:{booking.id}",
+        booking=booking,
+        breakdown=booking_breakdown(booking),
+        instructions=current_app.config["MANUAL_PAYMENT_INSTRUCTIONS"],
+    )
 
 
 # ----------------------------------------------------------------------------- numbering
@@ -328,7 +353,10 @@ def refund(
             amount_cents,
             reason=reason,
             # The same refund asked twice (a retry) is made once by the gateway.
-            idempotency_key=f"consult-{payment_entry.number}-{refunded}-{amount_cents}",
+            idempotency_key=(
+                f"consult-{payment_entry.stripe_payment_intent or payment_entry.number}"
+                f"-{refunded}-{amount_cents}"
+            ),
         )
         gateway_refund_id = result["id"] if result else None
         existing = find_refund(session, gateway_refund_id)

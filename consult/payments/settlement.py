@@ -106,7 +106,11 @@ def _booking_of(session, checkout):
         booking_id = int(raw)
     except (TypeError, ValueError):
         return None
-    return session.scalar(sa.select(Booking).where(Booking.id == booking_id))
+    # Row-locked on PostgreSQL, so two events about one booking apply one after the other
+    # (SQLite's write transaction already serializes them).
+    return session.scalar(
+        sa.select(Booking).where(Booking.id == booking_id).with_for_update(of=Booking)
+    )
 
 
 # ----------------------------------------------------------------------------- checkouts

@@ -34,7 +34,7 @@ def test_a_prospect_in_paris_books_and_pays_for_the_flagship_session(app, browse
         assert "Europe/Paris, UTC+0" in heading
 
         first_slot = page.locator(".slot-list a.slot").first
-        shown_time = first_slot.inner_text()
+        shown_time = first_slot.locator(".slot-time").inner_text()
         first_slot.click()
         page.get_by_label("Your name").fill("Camille Martin")
         page.get_by_label("Email", exact=True).fill("camille@example.fr")

@@ -139,6 +139,13 @@ def test_submitting_holds_the_slot_and_hands_over_to_the_gateway(client, app, of
     assert booking.client_phone == "+33 6 12 34 56 78"
 
 
+def test_line_breaks_in_a_name_cannot_reach_email_headers(client, app, offer):
+    slot = free_slots(app, offer)[0]
+    reserve(client, offer, slot, name="Ana\r\nBcc: everyone@example.org")
+    (booking,) = bookings(app)
+    assert booking.client_name == "Ana Bcc: everyone@example.org"
+
+
 def test_a_slot_just_taken_answers_409_with_the_next_free_ones(client, app, offer):
     first = free_slots(app, offer)[0]
     reserve(client, offer, first)
@@ -257,3 +264,27 @@ def test_rescheduling_from_the_private_link(client, app, offer):
         assert booking.reschedule_count == 1
     again = client.get(f"/en/booking/{token}/reschedule", follow_redirects=True)
     assert "already been moved as many times as allowed" in again.text
+
+
+def count_queries(app, client, path):
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert client.get(path).status_code == 200
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    return len(statements)
+
+
+def test_the_slot_page_runs_a_fixed_number_of_queries_whatever_the_bookings(client, app, offer):
+    path = f"/en/book/{offer}?tz=Europe/Paris"
+    empty = count_queries(app, client, path)
+    for days_ahead in range(1, 8):
+        make_booking(app, offer, CONFIRMED, days_ahead=days_ahead)
+    assert count_queries(app, client, path) == empty <= 10

@@ -18,6 +18,7 @@ from consult.booking.models import (
     WeeklyHours,
 )
 from consult.extensions import db, utcnow
+from consult.mail.models import OutboxMessage
 from consult.payments.models import LedgerEntry, WebhookEvent
 
 INTAKE = {
@@ -197,3 +198,21 @@ class TestManualGateway:
         assert "banner-demo" not in page.text
         # The demo checkout does not serve manual bookings.
         assert client.get(f"/fr/pay/demo/{booking.manage_token}").status_code == 404
+
+    def test_the_instructions_are_mailed_once_with_amount_reference_and_deadline(
+        self, app, client, first_slot
+    ):
+        slug, starts_at = first_slot
+        reserve(client, slug, starts_at)
+        booking = the_booking(app)
+        client.post(f"/fr/book/status/{booking.manage_token}/pay")
+        with app.app_context():
+            (message,) = db.session.scalars(
+                sa.select(OutboxMessage).where(OutboxMessage.to == INTAKE["email"])
+            ).all()
+        assert message.subject == f"Comment payer votre séance ({booking.reference})"
+        assert "287,44" in message.text_body and "24,94" in message.text_body
+        assert "consultante@example.org" in message.text_body
+        assert "America/Montreal" in message.text_body
+        assert f"/fr/pay/manual/{booking.manage_token}" in message.text_body
+        assert message.status == "sent"

@@ -215,3 +215,18 @@ def test_the_hold_lasts_longer_for_manual_payments(app):
         )
         == 30
     )
+
+
+def test_the_database_refuses_the_same_gateway_payment_twice(app):
+    with app.app_context():
+        booking = make_booking(db.session, utcnow())
+        pay(booking, intent="pi_once")
+        db.session.commit()
+        with pytest.raises(sa.exc.IntegrityError):
+            pay(booking, intent="pi_once")
+        db.session.rollback()
+        # Refunds carry their payment's intent too: that is allowed.
+        payment = db.session.scalar(sa.select(LedgerEntry))
+        service.refund(db.session, payment, 100, reason="part", now=utcnow())
+        service.refund(db.session, payment, 100, reason="part", now=utcnow())
+        db.session.commit()

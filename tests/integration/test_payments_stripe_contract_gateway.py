@@ -126,6 +126,26 @@ def test_contract_a_short_hold_still_gets_stripes_thirty_minute_minimum(
     assert sent["params"]["locale"] == "fr"
 
 
+@pytest.mark.parametrize(
+    "expire_answer",
+    [
+        {"id": "cs_old", "object": "checkout.session", "status": "expired"},
+        (400, {"error": {"type": "invalid_request_error", "message": "already complete"}}),
+    ],
+)
+def test_contract_a_new_checkout_closes_the_bookings_older_one(
+    app, stripe_stub, stand_in_routes, expire_answer
+):
+    created_checkout(stripe_stub, session_id="cs_new")
+    stripe_stub.answers[("POST", "/v1/checkout/sessions/cs_old/expire")] = expire_answer
+    with app.test_request_context("/"):
+        booking = make_booking(db.session, utcnow(), gateway="stripe", gateway_session_id="cs_old")
+        db.session.commit()
+        assert service.checkout_url(booking).endswith("/cs_new")
+        assert booking.gateway_session_id == "cs_new"
+    assert len(stripe_stub.calls("POST", "/v1/checkout/sessions/cs_old/expire")) == 1
+
+
 def test_contract_stripe_refusing_the_checkout_keeps_the_hold_and_says_so(
     app, stripe_stub, stand_in_routes
 ):
@@ -224,7 +244,7 @@ def test_contract_a_refund_goes_through_stripes_api_with_an_idempotency_key(app,
     assert sent["params"]["reason"] == "requested_by_customer"
     assert sent["params"]["metadata[reason]"] == "Half, as agreed"
     assert sent["params"]["metadata[receipt]"] == "R-000001"
-    assert sent["headers"]["idempotency-key"] == "consult-R-000001-0-14372"
+    assert sent["headers"]["idempotency-key"] == "consult-pi_paid-0-14372"
 
 
 def test_contract_stripe_refusing_a_refund_records_nothing(app, stripe_stub):

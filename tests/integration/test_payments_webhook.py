@@ -5,7 +5,10 @@ Payloads are signed with stripe.WebhookSignature (the SDK's own helper) and post
 """
 
 import json
+import threading
 import time
+import urllib.error
+import urllib.request
 from datetime import timedelta
 
 import pytest
@@ -378,3 +381,35 @@ class TestInStripeMode:
 
 def test_the_demo_gateway_keeps_forms_on_the_site(client):
     assert "form-action 'self';" in client.get("/fr/").headers["Content-Security-Policy"]
+
+
+def test_deliveries_arriving_at_once_apply_each_payment_once(app, live_server, held):
+    """Stripe retries and sends sibling events in parallel: several workers, one outcome."""
+    completed = paid(held)
+    succeeded = event("checkout.session.async_payment_succeeded", checkout_session(held))
+    deliveries = [completed, completed, succeeded, succeeded, completed, succeeded]
+    start = threading.Barrier(len(deliveries))
+    statuses = []
+
+    def deliver(evt):
+        body, header = signed(evt, SECRET)
+        request = urllib.request.Request(
+            f"{live_server.url}/webhooks/stripe",
+            data=body.encode(),
+            headers={"Stripe-Signature": header, "Content-Type": "application/json"},
+        )
+        start.wait(timeout=10)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                statuses.append(response.status)
+        except urllib.error.HTTPError as refused:
+            statuses.append(refused.code)
+
+    threads = [threading.Thread(target=deliver, args=(evt,)) for evt in deliveries]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert statuses == [200] * len(deliveries)
+    assert state(app, held.id) == (CONFIRMED, [(PAYMENT, "R-000001", 28_744)], 2)
+    assert len(mails_to(app, held.client_email)) == 1

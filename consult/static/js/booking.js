@@ -1,7 +1,24 @@
-// Booking pages: show times in the visitor's own zone. Without JavaScript the page shows the
-// consultant's zone and says so; the zone list still works with its button.
+// Booking pages: show times in the visitor's own zone, and send a reservation only once.
+// Without JavaScript the page shows the consultant's zone and says so; the zone list still
+// works with its button.
 (function () {
   "use strict";
+
+  // A double click on "Hold this time and pay" would race the visitor against herself.
+  var intake = document.querySelector("form[data-submit-once]");
+  if (intake) {
+    var button = intake.querySelector("button[type=submit]");
+    intake.addEventListener("submit", function () {
+      window.setTimeout(function () {
+        button.disabled = true;
+      }, 0);
+    });
+    // Coming back to the page (browser history) must find the button usable again.
+    window.addEventListener("pageshow", function () {
+      button.disabled = false;
+    });
+  }
+
   var form = document.querySelector("[data-zone-chooser]");
   if (!form) {
     return;
