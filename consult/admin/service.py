@@ -336,9 +336,10 @@ def record_manual_payment(session, user, booking, now, **payment):
 
 def reschedule_choices(session, booking, now, config):
     """The free slots she may move a confirmed booking to: her rules, without the notice."""
-    rules = replace(booking_service.load_availability(session, config).rules, min_notice_hours=0)
+    availability = booking_service.load_availability(session, config)
+    availability = replace(availability, rules=replace(availability.rules, min_notice_hours=0))
     return booking_service.find_open_slots(
-        session, booking.offer, now, config, exclude_id=booking.id, rules=rules
+        session, booking.offer, now, config, exclude_id=booking.id, availability=availability
     )
 
 
