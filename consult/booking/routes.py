@@ -1,6 +1,7 @@
 """The prospect's path: offers, free slots in her zone, intake, hold, status, her own link."""
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -28,6 +29,7 @@ from ..extensions import db, utcnow
 from ..i18n import current_lang
 from ..mail.outbox import deliver_after_commit
 from ..payments.service import PaymentUnavailable, checkout_url, hold_minutes
+from ..payments.taxes import compute, profile_from_settings
 from . import display, policy, service, slots
 from .forms import ActionForm, IntakeForm, RescheduleForm
 from .models import HELD, Booking, Offer
@@ -61,23 +63,33 @@ def _lang():
 
 def money(cents, currency="CAD"):
     """Cents as the reader's currency text: "172,46 $" or "CA$172.46"."""
-    return format_currency(cents / 100, currency, locale=_lang())
+    return format_currency(Decimal(cents) / 100, currency, locale=_lang())
+
+
+@cache
+def known_zones():
+    return frozenset(available_timezones())
 
 
 @cache
 def time_zones():
-    """Every zone a visitor can choose, by name; legacy aliases left out."""
+    """The zones the list offers, by name; legacy aliases left out."""
     return sorted(
         zone
-        for zone in available_timezones()
+        for zone in known_zones()
         if "/" in zone and not zone.startswith(("Etc/", "SystemV/", "US/", "Canada/"))
     ) + ["UTC"]
+
+
+def zone_choices(zone):
+    """The list, with the visitor's own zone in it even when it is an alias ("Etc/UTC")."""
+    return time_zones() if zone in time_zones() else sorted([*time_zones(), zone])
 
 
 def reader_zone():
     """The zone the visitor asked for (?tz=), else the consultant's."""
     asked = request.values.get("tz", "")
-    if asked in time_zones():
+    if asked in known_zones():
         return asked
     return owner_zone()
 
@@ -140,7 +152,7 @@ def _picker(offer, now, exclude_id=None):
     return {
         "zone": zone,
         "owner_zone": owner_zone(),
-        "zones": time_zones(),
+        "zones": zone_choices(zone),
         "days": days,
         "day": day,
         "day_slots": days.get(day, []),
@@ -158,8 +170,6 @@ def offers():
 
 
 def _prices(offers):
-    from ..payments.taxes import compute, profile_from_settings
-
     profile = profile_from_settings(current_app.config["TAXES"])
     return {offer.id: compute(offer.price_cents, profile, offer.taxable) for offer in offers}
 
@@ -285,6 +295,13 @@ def manage(token):
     booking = _booking_or_404(token)
     now = utcnow()
     rules = policy.policy_from_settings(current_app.config)
+    move = policy.can_reschedule(
+        rules,
+        status=booking.status,
+        starts_at=booking.starts_at,
+        reschedule_count=booking.reschedule_count,
+        now=now,
+    )
     return _private(
         render_template(
             "booking/manage.html",
@@ -292,13 +309,9 @@ def manage(token):
             cancel=policy.can_cancel(
                 rules, status=booking.status, starts_at=booking.starts_at, now=now
             ),
-            move=policy.can_reschedule(
-                rules,
-                status=booking.status,
-                starts_at=booking.starts_at,
-                reschedule_count=booking.reschedule_count,
-                now=now,
-            ),
+            move=move,
+            live_hold=booking.hold_is_live(now),
+            move_refusal=_rule_message(move.broken_rule) if move.broken_rule else "",
             free_until=policy.free_cancellation_until(rules, booking.starts_at),
             move_until=policy.reschedule_until(rules, booking.starts_at),
             form=ActionForm(),

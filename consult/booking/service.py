@@ -205,20 +205,18 @@ def _lock_local_day(session, starts_at, rules):
     session.execute(sa.select(sa.func.pg_advisory_xact_lock(DAY_LOCK_CLASS, day.toordinal())))
 
 
-def _expire_stale_holds(session, busy_start, busy_end, now):
+def _expire_stale_holds(session, busy_start, busy_end, now, exclude_id=None):
     """Holds past their deadline that overlap [busy_start, busy_end) become expired, so the
     database constraint (which sees only statuses) lets the slot go to someone else."""
-    session.execute(
-        sa.update(Booking)
-        .where(
-            Booking.status == HELD,
-            Booking.hold_expires_at <= now,
-            Booking.busy_starts_at < busy_end,
-            Booking.busy_ends_at > busy_start,
-        )
-        .values(status=EXPIRED)
-        .execution_options(synchronize_session=False)
+    statement = sa.update(Booking).where(
+        Booking.status == HELD,
+        Booking.hold_expires_at <= now,
+        Booking.busy_starts_at < busy_end,
+        Booking.busy_ends_at > busy_start,
     )
+    if exclude_id is not None:
+        statement = statement.where(Booking.id != exclude_id)
+    session.execute(statement.values(status=EXPIRED).execution_options(synchronize_session=False))
 
 
 def _is_overlap_refusal(error):
@@ -337,7 +335,7 @@ def confirm_paid(session, booking, now):
         if booking.status == CANCELLED:
             raise SlotNoLongerAvailable(f"booking {booking.reference} was cancelled")
         return booking
-    _expire_stale_holds(session, booking.busy_starts_at, booking.busy_ends_at, now)
+    _expire_stale_holds(session, booking.busy_starts_at, booking.busy_ends_at, now, booking.id)
     if booked_spans(session, booking.busy_starts_at, booking.busy_ends_at, now, booking.id):
         raise SlotNoLongerAvailable(f"booking {booking.reference}: its slot was taken")
     try:
@@ -490,6 +488,8 @@ def send_due_reminders(session, now, config):
     ).all()
     sent = 0
     for booking_id in due:
+        if _is_sqlite(session):
+            begin_serialized_write(_plain(session))
         claimed = session.execute(
             sa.update(Booking)
             .where(Booking.id == booking_id, Booking.reminder_sent_at.is_(None))

@@ -67,10 +67,18 @@ def stripe_webhook():
 
 
 def _booking_or_404(token, gateway):
+    """The booking behind a private link, paid through `gateway`."""
     booking = db.session.scalar(sa.select(Booking).where(Booking.manage_token == token))
     if booking is None or booking.gateway != gateway:
         abort(404)
     return booking
+
+
+def _demo_booking_or_404(token):
+    """The demo checkout exists only while the demo gateway is on (never in production)."""
+    if current_app.config["PAYMENT_GATEWAY"] != "demo":
+        abort(404)
+    return _booking_or_404(token, "demo")
 
 
 def _private_page(template, **context):
@@ -88,7 +96,7 @@ def _private_page(template, **context):
 @public
 def demo_checkout(token):
     """The demo gateway's checkout page: Pay, Decline or Let it expire."""
-    booking = _booking_or_404(token, "demo")
+    booking = _demo_booking_or_404(token)
     return _private_page(
         "payments/demo_checkout.html",
         booking=booking,
@@ -101,7 +109,7 @@ def demo_checkout(token):
 @public
 def demo_action(token, action):
     """Send the event Stripe would send for this button to our own webhook code."""
-    booking = _booking_or_404(token, "demo")
+    booking = _demo_booking_or_404(token)
     if booking.status != HELD or not booking.gateway_session_id:
         flash(_("This checkout is closed."), "warning")
         return redirect(url_for(".demo_checkout", token=token))
@@ -138,7 +146,7 @@ def demo_action(token, action):
         checkout = settlement.demo_checkout_object(booking, now, status="expired")
         event = settlement.demo_event("checkout.session.expired", checkout, now)
         flash(_("The checkout expired (demo): the time slot is free again."), "warning")
-        destination = url_for("booking.offer", slug=booking.offer.slug)
+        destination = url_for("booking.offer", slug=booking.offer.slug, tz=booking.time_zone)
     settlement.send_demo_event(db.session, event, config=config, now=now)
     deliver_after_commit()
     return redirect(destination)

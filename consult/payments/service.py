@@ -85,7 +85,10 @@ def checkout_url(booking, *, now=None):
         checkout = gateway.start_checkout(
             booking,
             success_url=url_for("booking.status", token=booking.manage_token, _external=True),
-            cancel_url=url_for("booking.offer", slug=booking.offer.slug, _external=True),
+            # Back to the times in her own zone (the page would otherwise guess it again).
+            cancel_url=url_for(
+                "booking.offer", slug=booking.offer.slug, tz=booking.time_zone, _external=True
+            ),
             now=now or utcnow(),
         )
     except GatewayError as error:

@@ -186,7 +186,7 @@ def _refund_late_payment(session, booking, payment, *, config, now):
         "payments_late_payment_refunded",
         booking.lang,
         subject=lambda: _("Your payment was refunded: the time slot was no longer available"),
-        topic="payments",
+        topic=f"payments_late_payment_refunded:{booking.id}",
         **context,
     )
     queue_templated(
@@ -197,7 +197,7 @@ def _refund_late_payment(session, booking, payment, *, config, now):
             "Late payment refunded automatically: booking %(reference)s",
             reference=booking.reference,
         ),
-        topic="payments",
+        topic=f"payments_late_payment_refunded_owner:{booking.id}",
         **context,
     )
 

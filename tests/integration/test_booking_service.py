@@ -265,6 +265,15 @@ def test_a_late_payment_for_a_free_slot_still_confirms(ctx):
     assert booking.status == CONFIRMED
 
 
+def test_a_payment_just_past_the_deadline_confirms_a_hold_nobody_released(ctx):
+    app, offer = ctx
+    booking = hold(app, offer)
+    service.confirm_paid(db.session, booking, NOW + timedelta(minutes=31))
+    db.session.commit()
+    db.session.refresh(booking)
+    assert booking.status == CONFIRMED
+
+
 def test_a_late_payment_whose_slot_was_retaken_is_refused(ctx):
     app, offer = ctx
     late = hold(app, offer)

@@ -242,6 +242,8 @@ def test_a_session_inside_the_notice_cannot_be_cancelled_for_a_refund(client, ap
     token, booking_id = make_booking(app, offer, CONFIRMED, days_ahead=1)
     page = client.get(f"/en/booking/{token}").text
     assert "Cancel without a refund" in page
+    assert "Free cancellation ended on" in page
+    assert "Free cancellation with a full refund" not in page
 
 
 def test_rescheduling_from_the_private_link(client, app, offer):
@@ -288,3 +290,28 @@ def test_the_slot_page_runs_a_fixed_number_of_queries_whatever_the_bookings(clie
     for days_ahead in range(1, 8):
         make_booking(app, offer, CONFIRMED, days_ahead=days_ahead)
     assert count_queries(app, client, path) == empty <= 10
+
+
+def test_a_hold_awaiting_a_transfer_does_not_keep_reloading(client, app, offer):
+    token, booking_id = make_booking(app, offer)
+    with app.app_context():
+        db.session.get(Booking, booking_id).gateway = "manual"
+        db.session.commit()
+    page = client.get(f"/en/book/status/{token}").text
+    assert "Your time is held until your payment arrives" in page
+    assert "refresh" not in page
+    assert f"/en/pay/manual/{token}" in page
+
+
+def test_a_zone_alias_from_the_browser_is_honoured_and_listed(client, offer):
+    page = client.get(f"/en/book/{offer}?tz=Etc/UTC").text
+    assert '<option value="Etc/UTC" selected>' in page
+    assert "Etc/UTC, UTC+00:00" in page
+
+
+def test_an_unpaid_hold_offers_the_payment_page_not_a_refund(client, app, offer):
+    token, _ = make_booking(app, offer)
+    page = client.get(f"/en/booking/{token}").text
+    assert "waiting for your payment" in page
+    assert f"/en/book/status/{token}/pay" in page
+    assert "refund" not in page

@@ -160,7 +160,7 @@ def test_let_it_expire_frees_the_slot(app, client, first_slot):
     assert not is_open(app, slug, starts_at)
     response = client.post(f"{checkout}/expire")
     assert response.status_code == 302
-    assert response.headers["Location"] == f"/fr/book/{slug}"
+    assert response.headers["Location"] == f"/fr/book/{slug}?tz=America/Montreal"
     assert events(app) == ["checkout.session.expired"]
     assert the_booking(app).status == EXPIRED
     assert is_open(app, slug, starts_at)

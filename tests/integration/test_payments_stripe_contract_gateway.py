@@ -94,7 +94,7 @@ def test_contract_checkout_session_carries_booking_taxes_expiry_locale_and_urls(
     assert params["locale"] == "en"
     assert int(params["expires_at"]) == int((now + timedelta(minutes=45)).timestamp())
     assert params["success_url"] == f"https://consult.example/en/book/status/{token}"
-    assert params["cancel_url"] == f"https://consult.example/en/book/{slug}"
+    assert params["cancel_url"] == (f"https://consult.example/en/book/{slug}?tz=America/Montreal")
     lines = [
         (
             params[f"line_items[{i}][price_data][product_data][name]"],

@@ -374,6 +374,12 @@ class TestInStripeMode:
         accepted = post_event(client, event("customer.created", {"id": "c"}), "whsec_endpoint")
         assert (refused.status_code, accepted.status_code) == (400, 200)
 
+    def test_the_demo_checkout_is_closed(self, app, client, held):
+        # Even for a booking left over from demo days: only the demo gateway serves it.
+        assert client.get(f"/fr/pay/demo/{held.manage_token}").status_code == 404
+        assert client.post(f"/fr/pay/demo/{held.manage_token}/pay").status_code == 404
+        assert state(app, held.id) == (HELD, [], 0)
+
     def test_forms_may_send_the_browser_to_stripe_checkout(self, client):
         policy = client.get("/fr/").headers["Content-Security-Policy"]
         assert "form-action 'self' https://checkout.stripe.com" in policy

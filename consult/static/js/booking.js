@@ -34,10 +34,8 @@
     } catch (error) {
       detected = "";
     }
-    var known = Array.prototype.some.call(select.options, function (option) {
-      return option.value === detected;
-    });
-    if (known && detected !== form.getAttribute("data-current-zone")) {
+    // The server checks the name; an unknown one falls back to the consultant's zone.
+    if (detected && detected !== form.getAttribute("data-current-zone")) {
       params.set("tz", detected);
       window.location.replace(window.location.pathname + "?" + params.toString());
       return;
