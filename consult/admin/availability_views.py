@@ -1,12 +1,12 @@
 """Her availability on one screen: rules, weekly hours, date overrides, time off, a preview."""
 
 import sqlalchemy as sa
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..auth.access import owner_only
-from ..booking.models import DateOverride, TimeOff, WeeklyHours
+from ..booking.models import DateOverride, Offer, TimeOff, WeeklyHours
 from ..extensions import db, utcnow
 from .blueprint import bp
 from .display import desk_zone, when
@@ -24,11 +24,15 @@ from .service import (
     add_override,
     add_time_off,
     load_rules,
+    preview_slots,
     remove_override,
     remove_time_off,
     replace_weekly_hours,
     save_rules,
 )
+
+#: How far ahead the free-slot preview looks.
+PREVIEW_DAYS = 14
 
 
 def _weekly_form():
@@ -63,10 +67,27 @@ def _page(status=200, **forms):
     time_off = db.session.scalars(
         sa.select(TimeOff).where(TimeOff.ends_at > now).order_by(TimeOff.starts_at)
     ).all()
+    offers = db.session.scalars(
+        sa.select(Offer)
+        .where(Offer.active.is_(True))
+        .order_by(Offer.flagship.desc(), Offer.position, Offer.id)
+    ).all()
+    chosen = next(
+        (offer for offer in offers if offer.id == request.args.get("offer", type=int)),
+        offers[0] if offers else None,
+    )
+    preview = {}
+    if chosen is not None:
+        for slot in preview_slots(db.session, chosen, now, current_app.config, PREVIEW_DAYS):
+            preview.setdefault(slot.starts_at.astimezone(tz).date(), []).append(slot)
     return render_template(
         "admin/availability.html",
         overrides=overrides,
         time_off=time_off,
+        offers=offers,
+        chosen=chosen,
+        preview=preview,
+        preview_days=PREVIEW_DAYS,
         **forms,
     ), status
 

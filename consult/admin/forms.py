@@ -350,9 +350,27 @@ class RescheduleForm(ConfirmedForm):
 
 
 class ManualPaymentForm(ConfirmedForm):
+    amount = DollarsField(
+        _l("Amount received (CAD, taxes included)"),
+        validators=[InputRequired(message=_l("Enter the amount received."))],
+    )
+    paid_on = DateField(
+        _l("Received on"), validators=[InputRequired(message=_l("Enter the date."))]
+    )
+    method = SelectField(
+        _l("How"),
+        choices=[
+            SelectChoice("interac", _l("Interac e-Transfer")),
+            SelectChoice("other", _l("Other (cheque, invoice paid)")),
+        ],
+    )
     reference = StringField(
         _l("Interac or invoice reference"), validators=[Optional(), Length(max=255)]
     )
+
+    def validate_amount(self, field):
+        if field.data is not None and field.data <= 0:
+            raise ValidationError(_l("The amount must be more than zero."))
 
 
 class StatusForm(ConfirmedForm):

@@ -1,7 +1,12 @@
 """The owner's changes to offers, availability and bookings, each committed with its audit entry."""
 
-import sqlalchemy as sa
+from dataclasses import replace
+from datetime import timedelta
 
+import sqlalchemy as sa
+from sqlalchemy import orm as so
+
+from ..booking import service as booking_service
 from ..booking.models import (
     COMPLETED,
     NO_SHOW,
@@ -11,6 +16,9 @@ from ..booking.models import (
     TimeOff,
     WeeklyHours,
 )
+from ..database import begin_serialized_write
+from ..payments import service as payments_service
+from ..payments import settlement
 from .localtime import overlapping, zone
 from .models import record
 
@@ -249,3 +257,94 @@ def mark_attendance(session, user, booking, status, now):
     booking.transition(status)
     record(session, user, f"booking.{status}", booking, before, {"status": status})
     session.commit()
+
+
+# Actions that go through the booking and payments services. Those services take their own
+# locks and commit; the audit entry follows in its own commit once the change has happened.
+
+
+def _plain(session):
+    """The Session behind db.session (a scoped_session lacks in_transaction())."""
+    return session() if isinstance(session, so.scoped_session) else session
+
+
+def _audit_after(session, user, action, target, before, after):
+    record(session, user, action, target, before, after)
+    session.commit()
+
+
+def cancel_booking(session, user, booking, now, *, refund, reason):
+    """Cancel on her word; `refund` gives back all that remains paid. Commits."""
+    session = _plain(session)
+    before = {"status": booking.status}
+    try:
+        result = booking_service.cancel(
+            session, booking, now, by=user, refund=refund, reason=reason
+        )
+    except Exception:
+        session.rollback()
+        raise
+    after = {
+        "status": booking.status,
+        "refund": refund,
+        "refunded_cents": result.refunded_cents,
+        "reason": reason,
+    }
+    _audit_after(session, user, "booking.cancel", booking, before, after)
+    return result
+
+
+def reschedule_booking(session, user, booking, new_starts_at, now):
+    """Move the session to another free slot on the prospect's behalf. Commits."""
+    session = _plain(session)
+    before = {"starts_at": booking.starts_at.isoformat()}
+    try:
+        booking_service.reschedule(session, booking, new_starts_at, now, by=user)
+    except Exception:
+        session.rollback()
+        raise
+    after = {"starts_at": booking.starts_at.isoformat()}
+    _audit_after(session, user, "booking.reschedule", booking, before, after)
+    return booking
+
+
+def refund_part(session, user, payment, amount_cents, *, reason, now):
+    """Give back part of a payment (never more than remains); audited by payments. Commits.
+
+    The refund, its audit entry and its credit-note number commit together.
+    """
+    session = _plain(session)
+    begin_serialized_write(session)
+    try:
+        entry = payments_service.refund(
+            session, payment, amount_cents, reason=reason, user=user, now=now
+        )
+    except Exception:
+        session.rollback()
+        raise
+    session.commit()
+    return entry
+
+
+def record_manual_payment(session, user, booking, now, **payment):
+    """Money received outside a gateway: record it and confirm the booking. Commits.
+
+    `payment` holds amount_cents, paid_on, reference and method; payments audits it.
+    """
+    return settlement.mark_paid_manually(session, booking, user=user, now=now, **payment)
+
+
+def reschedule_choices(session, booking, now, config):
+    """The free slots she may move a confirmed booking to: her rules, without the notice."""
+    availability = booking_service.load_availability(session, config)
+    availability = replace(availability, rules=replace(availability.rules, min_notice_hours=0))
+    return booking_service.find_open_slots(
+        session, booking.offer, now, config, exclude_id=booking.id, availability=availability
+    )
+
+
+def preview_slots(session, offer, now, config, days=14):
+    """The offer's free slots over the next `days` days, as the rules stand."""
+    return booking_service.find_open_slots(
+        session, offer, now, config, until=now + timedelta(days=days)
+    )

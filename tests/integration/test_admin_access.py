@@ -1,5 +1,7 @@
 """Every desk page is the owner's alone: the accountant gets 403, a visitor the sign-in page."""
 
+import re
+
 import pytest
 
 from consult.extensions import db
@@ -21,12 +23,11 @@ def desk_urls(app, booking_id):
     for rule in app.url_map.iter_rules():
         if not rule.endpoint.startswith(ADMIN_ENDPOINT_PREFIX) and rule.endpoint != "admin_root":
             continue
-        path = rule.rule.replace("<lang:lang>", "fr")
-        for name in rule.arguments - {"lang"}:
-            converter = rule._converters[name]
-            path = path.replace(f"<{converter.__class__.__name__[:-9].lower()}:{name}>", "x")
-            path = path.replace(f"<{name}>", str(values[name]))
-            path = path.replace("<int:" + name + ">", str(values[name]))
+        path = re.sub(
+            r"<(?:\w+:)?(\w+)>",
+            lambda match: "fr" if match.group(1) == "lang" else str(values[match.group(1)]),
+            rule.rule,
+        )
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             urls.append((method, path))
     return urls
@@ -76,5 +77,5 @@ def test_the_owner_opens_every_desk_page(app, client, auth, booking_id):
         if method != "GET":
             continue
         response = client.get(path)
-        assert response.status_code in (200, 302), path
+        assert response.status_code == (302 if path == "/admin" else 200), path
         assert response.headers["Cache-Control"].startswith(("no-store", "private")), path

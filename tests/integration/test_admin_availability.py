@@ -1,12 +1,15 @@
 """The availability editor: weekly hours, date overrides, time off and rules on one screen."""
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
 from consult.admin.models import AuditEntry
+from consult.admin.service import WEEKDAY_NAMES
 from consult.booking.models import AvailabilityRules, DateOverride, TimeOff, WeeklyHours
 from consult.extensions import db
+from tests.integration.test_admin_builders import make_offer
 
 RULES = {
     "rules-time_zone": "America/Montreal",
@@ -293,3 +296,53 @@ def test_removing_an_override_or_a_time_off_is_audited(app, client, auth):
         "availability.time_off_remove",
     ]
     assert entries[-2].before["closed"] is True and entries[-2].after is None
+
+
+def preview_summary(page):
+    return re.search(r'<p id="preview-summary">(.*?)</p>', page, flags=re.S).group(1)
+
+
+def test_the_preview_lists_the_free_slots_of_the_next_two_weeks_as_the_rules_stand(
+    app, client, auth
+):
+    auth.login()
+    assert (
+        "Create an active offer to preview its free slots."
+        in client.get("/en/admin/availability").text
+    )
+    with app.app_context():
+        make_offer(db.session, title_en="Diagnostic", duration_minutes=60)
+        db.session.commit()
+    client.post("/en/admin/availability/rules", data=dict(RULES, **{"rules-min_notice_hours": "0"}))
+    every_day = {day: [("09:00", "11:00")] for day in WEEKDAY_NAMES}
+    client.post("/en/admin/availability/hours", data=hours(**every_day))
+    page = client.get("/en/admin/availability").text
+    # 09:00, 09:15, ... 10:00 each day: 5 starts for a 60-minute session, 14 or 15 days.
+    count = int(re.match(r"\d+", preview_summary(page)).group())
+    assert 5 * 13 <= count <= 5 * 15
+    assert "Diagnostic" in preview_summary(page) and "America/Montreal" in preview_summary(page)
+    assert "<time datetime=" in page
+
+    first_day = (date.today() + timedelta(days=2)).isoformat()
+    last_day = (date.today() + timedelta(days=8)).isoformat()
+    client.post(
+        "/en/admin/availability/time-off",
+        data={"timeoff-kind": "days", "timeoff-first_day": first_day, "timeoff-last_day": last_day},
+    )
+    fewer = int(
+        re.match(r"\d+", preview_summary(client.get("/en/admin/availability").text)).group()
+    )
+    assert fewer == count - 7 * 5
+
+
+def test_the_preview_can_show_another_offer(app, client, auth):
+    auth.login()
+    with app.app_context():
+        make_offer(db.session, title_en="Short call", duration_minutes=30, flagship=True)
+        workshop = make_offer(db.session, title_en="Team workshop", duration_minutes=120)
+        db.session.commit()
+        workshop_id = workshop.id
+    page = client.get("/en/admin/availability").text
+    assert "Short call" in preview_summary(page)
+    page = client.get(f"/en/admin/availability?offer={workshop_id}").text
+    assert "Team workshop" in preview_summary(page)

@@ -6,7 +6,9 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from consult.booking.models import CONFIRMED, Booking, Offer
+from consult.config import DEFAULTS
 from consult.extensions import db, utcnow
+from consult.payments import taxes
 from consult.payments.models import LedgerEntry
 
 #: The desk's pages read the clock; bookings are placed around the real time of the test.
@@ -35,6 +37,7 @@ def make_booking(session, offer=None, starts_at=None, **fields):
     offer = offer or make_offer(session)
     starts_at = starts_at or NOW + timedelta(days=3)
     ends_at = starts_at + timedelta(minutes=offer.duration_minutes)
+    price = taxes.compute(offer.price_cents, taxes.profile_from_settings(DEFAULTS["TAXES"]))
     values = {
         "offer": offer,
         "status": CONFIRMED,
@@ -47,8 +50,9 @@ def make_booking(session, offer=None, starts_at=None, **fields):
         "organisation": "Boulangerie Gagnon",
         "intake_goal": "Savoir si je confie Instagram à une agence.",
         "ics_uid": f"{uuid.uuid4()}@consult",
-        "subtotal_cents": 25000,
-        "total_cents": 28744,
+        "subtotal_cents": price.subtotal_cents,
+        "tax_lines": [line.as_dict() for line in price.lines],
+        "total_cents": price.total_cents,
         "created_at": NOW - timedelta(days=1),
     }
     values.update(fields)
