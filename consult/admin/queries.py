@@ -3,6 +3,8 @@
 import sqlalchemy as sa
 
 from ..booking.models import BLOCKING, HELD, Booking, DateOverride, TimeOff
+from ..content.models import NEW as INQUIRY_NEW
+from ..content.models import SpeakingInquiry
 from ..payments.models import LedgerEntry
 
 #: Sessions that took or will take place (not holds, not cancelled or expired).
@@ -29,6 +31,16 @@ def live_holds(session, now):
         .where(Booking.status == HELD, Booking.hold_expires_at > now)
         .order_by(Booking.hold_expires_at)
     ).all()
+
+
+def new_inquiries(session, limit=5):
+    """Speaking inquiries she has not answered yet, newest first, and how many in all."""
+    waiting = sa.select(SpeakingInquiry).where(SpeakingInquiry.status == INQUIRY_NEW)
+    count = session.scalar(sa.select(sa.func.count()).select_from(waiting.subquery()))
+    rows = session.scalars(
+        waiting.order_by(SpeakingInquiry.created_at.desc(), SpeakingInquiry.id.desc()).limit(limit)
+    ).all()
+    return rows, count
 
 
 def net_takings(session, start, end):

@@ -12,7 +12,7 @@ from . import availability_views, booking_views, calendar_views, offer_views  # 
 from .blueprint import bp
 from .display import desk_zone
 from .localtime import add_months, day_span, first_of_month, local_today, monday_of
-from .queries import live_holds, net_takings, sessions_between
+from .queries import live_holds, net_takings, new_inquiries, sessions_between
 
 __all__ = ["bp"]
 
@@ -42,6 +42,7 @@ def dashboard():
     month_start, _ = day_span(month, tz)
     month_end, _ = day_span(add_months(month, 1), tz)
     week = sessions_between(db.session, week_start, week_end)
+    inquiries, inquiry_count = new_inquiries(db.session)
     return render_template(
         "admin/dashboard.html",
         today=today,
@@ -49,6 +50,8 @@ def dashboard():
         week_sessions=week,
         monday=monday,
         holds=live_holds(db.session, now),
+        inquiries=inquiries,
+        inquiry_count=inquiry_count,
         month=month,
         takings=net_takings(db.session, month_start, month_end),
         currency=current_app.config["CURRENCY"],

@@ -259,8 +259,8 @@ def mark_attendance(session, user, booking, status, now):
     session.commit()
 
 
-# Actions that go through the booking and payments services. Those services take their own
-# locks and commit; the audit entry follows in its own commit once the change has happened.
+# Actions that go through the booking and payments services, which take their own locks,
+# write the audit entry in the same transaction as the change, and commit.
 
 
 def _plain(session):
@@ -268,44 +268,24 @@ def _plain(session):
     return session() if isinstance(session, so.scoped_session) else session
 
 
-def _audit_after(session, user, action, target, before, after):
-    record(session, user, action, target, before, after)
-    session.commit()
-
-
 def cancel_booking(session, user, booking, now, *, refund, reason):
     """Cancel on her word; `refund` gives back all that remains paid. Commits."""
     session = _plain(session)
-    before = {"status": booking.status}
     try:
-        result = booking_service.cancel(
-            session, booking, now, by=user, refund=refund, reason=reason
-        )
+        return booking_service.cancel(session, booking, now, by=user, refund=refund, reason=reason)
     except Exception:
         session.rollback()
         raise
-    after = {
-        "status": booking.status,
-        "refund": refund,
-        "refunded_cents": result.refunded_cents,
-        "reason": reason,
-    }
-    _audit_after(session, user, "booking.cancel", booking, before, after)
-    return result
 
 
 def reschedule_booking(session, user, booking, new_starts_at, now):
     """Move the session to another free slot on the prospect's behalf. Commits."""
     session = _plain(session)
-    before = {"starts_at": booking.starts_at.isoformat()}
     try:
-        booking_service.reschedule(session, booking, new_starts_at, now, by=user)
+        return booking_service.reschedule(session, booking, new_starts_at, now, by=user)
     except Exception:
         session.rollback()
         raise
-    after = {"starts_at": booking.starts_at.isoformat()}
-    _audit_after(session, user, "booking.reschedule", booking, before, after)
-    return booking
 
 
 def refund_part(session, user, payment, amount_cents, *, reason, now):

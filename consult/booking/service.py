@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import orm as so
 from sqlalchemy.exc import IntegrityError
 
+from ..admin.models import record
 from ..database import begin_serialized_write
 from ..mail.outbox import queue_templated
 from ..payments import service as payments
@@ -399,7 +400,8 @@ def cancel(session, booking, now, *, by=None, refund=None, reason=""):
         if booking.status not in (HELD, CONFIRMED):
             raise OutsidePolicy(policy.NOT_ACTIVE)
         give_refund = refund is not False
-    was_confirmed = booking.status == CONFIRMED
+    was_status = booking.status
+    was_confirmed = was_status == CONFIRMED
     booking.transition(CANCELLED)
     booking.cancelled_at = now
     booking.cancel_reason = reason
@@ -412,6 +414,14 @@ def cancel(session, booking, now, *, by=None, refund=None, reason=""):
     if was_confirmed:
         booking.ics_sequence += 1
         _queue_cancellation(session, booking, now, refunded_cents, by_owner=by is not None)
+    if by is not None:
+        after = {
+            "status": CANCELLED,
+            "refund": give_refund,
+            "refunded_cents": refunded_cents,
+            "reason": reason,
+        }
+        record(session, by, "booking.cancel", booking, {"status": was_status}, after)
     session.commit()
     return Cancellation(booking, refunded_cents)
 
@@ -464,6 +474,10 @@ def reschedule(session, booking, new_starts_at, now, *, by=None):
             new_starts_at, next_free_slots(session, offer, new_starts_at, now, config)
         ) from None
     _queue_reschedule(session, booking, previous_starts_at, now, by_owner=by is not None)
+    if by is not None:
+        before = {"starts_at": previous_starts_at.isoformat()}
+        after = {"starts_at": booking.starts_at.isoformat()}
+        record(session, by, "booking.reschedule", booking, before, after)
     session.commit()
     return booking
 

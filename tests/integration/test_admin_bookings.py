@@ -56,6 +56,8 @@ def test_the_booking_page_shows_the_prospect_the_intake_and_the_payments(app, cl
         "Refund of R-00042",
         "$247.44",  # still refundable: 287.44 - 40.00
         "America/Montreal",
+        'href="/en/accounting/receipts/R-00042"',
+        'href="/en/accounting/receipts/CN-00007"',
     ):
         assert text in page, text
 

@@ -216,3 +216,16 @@ class TestManualGateway:
         assert "America/Montreal" in message.text_body
         assert f"/fr/pay/manual/{booking.manage_token}" in message.text_body
         assert message.status == "sent"
+
+
+def test_after_paying_her_private_page_leads_to_her_receipt(app, client, first_slot):
+    slug, starts_at = first_slot
+    checkout = reserve(client, slug, starts_at).headers["Location"]
+    client.post(f"{checkout}/pay")
+    booking = the_booking(app)
+    page = client.get(f"/en/booking/{booking.manage_token}").text
+    link = f"/en/booking/{booking.manage_token}/receipts/R-000001"
+    assert f'href="{link}"' in page
+    receipt = client.get(link)
+    assert receipt.status_code == 200
+    assert "12.50" in receipt.text and "24.94" in receipt.text and "287.44" in receipt.text

@@ -47,6 +47,18 @@ def test_every_string_has_a_french_translation():
     assert missing == {}
 
 
+def test_a_string_reads_the_same_in_every_catalog_that_has_it():
+    # Flask-Babel merges the catalogs: two translations of one string would pick one silently.
+    seen = {}
+    for path in sorted(ROOT.glob("consult/**/translations/fr/LC_MESSAGES/messages.po")):
+        with path.open("rb") as handle:
+            for message in read_po(handle, locale="fr"):
+                if message.id and message.string and not message.fuzzy:
+                    key = message.id if isinstance(message.id, str) else message.id[0]
+                    seen.setdefault(key, set()).add(str(message.string))
+    assert {key: found for key, found in seen.items() if len(found) > 1} == {}
+
+
 def test_no_catalog_is_marked_fuzzy_as_a_whole():
     # pybabel compile skips a catalog whose header is fuzzy: the site would fall back to English.
     fuzzy = []
