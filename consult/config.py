@@ -13,7 +13,7 @@ DEFAULTS = {
     "DATABASE_URL": "",
     "SITE_URL": "http://127.0.0.1:5000",
     "SITE_NAME": "Consult",
-    "OWNER_NAME": "Consultante",
+    "OWNER_NAME": "Camille Lavoie",
     "OWNER_EMAIL": "owner@example.com",
     "BUSINESS_ADDRESS": "Montréal (Québec)",
     "DEFAULT_LOCALE": "fr",

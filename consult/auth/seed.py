@@ -16,7 +16,7 @@ def seed(session, now):
     from ..cli import DEMO_ACCOUNTANT, DEMO_OWNER
 
     for (email, password), role, name in (
-        (DEMO_OWNER, "owner", "Camille Demo"),
+        (DEMO_OWNER, "owner", "Camille Lavoie"),
         (DEMO_ACCOUNTANT, "accountant", "Comptable Demo"),
     ):
         if session.scalar(sa.select(User).where(User.email == email)) is None:
