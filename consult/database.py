@@ -26,6 +26,11 @@ def _configure_sqlite(engine):
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def plain_session(session):
+    """The Session behind Flask-SQLAlchemy's scoped proxy, which hides in_transaction()."""
+    return session() if isinstance(session, scoped_session) else session
+
+
 def begin_serialized_write(session=None):
     """Start the session's transaction so that no other writer can interleave.
 
@@ -33,9 +38,7 @@ def begin_serialized_write(session=None):
     PostgreSQL it is an ordinary transaction, and constraints do the refusing. Call it
     before the transaction's first statement.
     """
-    session = session or db.session
-    if isinstance(session, scoped_session):
-        session = session()  # the proxy hides in_transaction()
+    session = plain_session(session or db.session)
     if session.in_transaction():
         # Loading the signed-in user already began a (read) transaction: end it.
         session.commit()

@@ -4,7 +4,6 @@ from dataclasses import replace
 from datetime import timedelta
 
 import sqlalchemy as sa
-from sqlalchemy import orm as so
 
 from ..booking import service as booking_service
 from ..booking.models import (
@@ -16,7 +15,7 @@ from ..booking.models import (
     TimeOff,
     WeeklyHours,
 )
-from ..database import begin_serialized_write
+from ..database import begin_serialized_write, plain_session
 from ..payments import service as payments_service
 from ..payments import settlement
 from .localtime import overlapping, zone
@@ -263,14 +262,9 @@ def mark_attendance(session, user, booking, status, now):
 # write the audit entry in the same transaction as the change, and commit.
 
 
-def _plain(session):
-    """The Session behind db.session (a scoped_session lacks in_transaction())."""
-    return session() if isinstance(session, so.scoped_session) else session
-
-
 def cancel_booking(session, user, booking, now, *, refund, reason):
     """Cancel on her word; `refund` gives back all that remains paid. Commits."""
-    session = _plain(session)
+    session = plain_session(session)
     try:
         return booking_service.cancel(session, booking, now, by=user, refund=refund, reason=reason)
     except Exception:
@@ -280,7 +274,7 @@ def cancel_booking(session, user, booking, now, *, refund, reason):
 
 def reschedule_booking(session, user, booking, new_starts_at, now):
     """Move the session to another free slot on the prospect's behalf. Commits."""
-    session = _plain(session)
+    session = plain_session(session)
     try:
         return booking_service.reschedule(session, booking, new_starts_at, now, by=user)
     except Exception:
@@ -293,7 +287,7 @@ def refund_part(session, user, payment, amount_cents, *, reason, now):
 
     The refund, its audit entry and its credit-note number commit together.
     """
-    session = _plain(session)
+    session = plain_session(session)
     begin_serialized_write(session)
     try:
         entry = payments_service.refund(

@@ -14,11 +14,10 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import orm as so
 from sqlalchemy.exc import IntegrityError
 
 from ..admin.models import record
-from ..database import begin_serialized_write
+from ..database import begin_serialized_write, plain_session
 from ..mail.outbox import queue_templated
 from ..payments import service as payments
 from ..payments.taxes import compute, profile_from_settings
@@ -225,11 +224,6 @@ def _is_overlap_refusal(error):
     return getattr(diag, "constraint_name", None) == OVERLAP_CONSTRAINT
 
 
-def _plain(session):
-    """The Session behind Flask-SQLAlchemy's scoped db.session (it lacks a few methods)."""
-    return session() if isinstance(session, so.scoped_session) else session
-
-
 def _is_sqlite(session):
     return session.get_bind().dialect.name == "sqlite"
 
@@ -243,8 +237,8 @@ def _lock(session, booking, *, own_transaction):
     if not _is_sqlite(session):
         session.execute(sa.select(Booking.id).where(Booking.id == booking.id).with_for_update())
         session.refresh(booking)
-    elif own_transaction or not _plain(session).in_transaction():
-        begin_serialized_write(_plain(session))
+    elif own_transaction or not plain_session(session).in_transaction():
+        begin_serialized_write(plain_session(session))
 
 
 # ----------------------------------------------------------------------------- reserve
@@ -271,7 +265,7 @@ def reserve(
     when it was never an open slot. `intake` maps the INTAKE_FIELDS keys to the answers.
     """
     if _is_sqlite(session):
-        begin_serialized_write(_plain(session))
+        begin_serialized_write(plain_session(session))
     if not offer.active:
         raise OutsidePolicy(OFFER_INACTIVE)
     availability = load_availability(session, config)
@@ -503,7 +497,7 @@ def send_due_reminders(session, now, config):
     sent = 0
     for booking_id in due:
         if _is_sqlite(session):
-            begin_serialized_write(_plain(session))
+            begin_serialized_write(plain_session(session))
         claimed = session.execute(
             sa.update(Booking)
             .where(Booking.id == booking_id, Booking.reminder_sent_at.is_(None))

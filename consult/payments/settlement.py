@@ -15,12 +15,11 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 import stripe
 from flask_babel import gettext as _
-from sqlalchemy import orm as so
 from sqlalchemy.exc import IntegrityError
 
 from ..booking import service as booking_service
 from ..booking.models import CONFIRMED, HELD, Booking
-from ..database import begin_serialized_write
+from ..database import begin_serialized_write, plain_session
 from ..mail.outbox import queue_templated
 from . import service
 from .gateways import gateway_for
@@ -64,11 +63,6 @@ def verify(payload, signature, config):
     return event
 
 
-def _plain(session):
-    """The Session itself: db.session is a scoped proxy that hides in_transaction()."""
-    return session() if isinstance(session, so.scoped_session) else session
-
-
 def process_signed(session, payload, signature, *, config, now):
     """Verify, then handle: the single way in for every gateway event. Returns the outcome."""
     return handle_event(session, verify(payload, signature, config), config=config, now=now)
@@ -76,7 +70,7 @@ def process_signed(session, payload, signature, *, config, now):
 
 def handle_event(session, event, *, config, now):
     """Apply a verified event once; a repeat is acknowledged and changes nothing. Commits."""
-    session = _plain(session)
+    session = plain_session(session)
     begin_serialized_write(session)
     if session.get(WebhookEvent, event["id"]) is not None:
         session.rollback()
@@ -298,7 +292,7 @@ def mark_paid_manually(
     Raises SlotNoLongerAvailable (nothing recorded) when the hold lapsed and the slot went
     to someone else: she returns the money herself.
     """
-    session = _plain(session)
+    session = plain_session(session)
     begin_serialized_write(session)
     try:
         payment = service.record_manual_payment(
