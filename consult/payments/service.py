@@ -170,7 +170,8 @@ def describe(booking, time_zone):
     return f"{booking.offer.title(booking.lang)}, {local:%Y-%m-%d %H:%M} ({time_zone})"[:255]
 
 
-def _tax_rows(breakdown):
+def ledger_tax_rows(breakdown):
+    """The LedgerTax rows of a tax breakdown, signed like it."""
     return [
         LedgerTax(
             code=line.code,
@@ -230,7 +231,7 @@ def record_payment(
         stripe_balance_transaction=stripe_balance_transaction,
         external_reference=external_reference[:255],
         created_by_id=getattr(user, "id", None),
-        taxes=_tax_rows(breakdown),
+        taxes=ledger_tax_rows(breakdown),
     )
     session.add(entry)
     session.flush()
@@ -408,7 +409,7 @@ def refund(
         stripe_refund=gateway_refund_id,
         reason=reason[:255],
         created_by_id=getattr(user, "id", None),
-        taxes=_tax_rows(negative),
+        taxes=ledger_tax_rows(negative),
     )
     session.add(entry)
     session.flush()

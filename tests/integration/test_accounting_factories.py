@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from consult.booking.models import Booking, Offer
 from consult.extensions import db
 from consult.payments import taxes
-from consult.payments.models import LedgerEntry, LedgerTax
+from consult.payments.models import LedgerEntry
+from consult.payments.service import ledger_tax_rows
 
 QUEBEC = taxes.profile_from_settings(
     [
@@ -64,19 +65,6 @@ def make_booking(offer=None, **overrides):
     return booking
 
 
-def _tax_rows(breakdown):
-    return [
-        LedgerTax(
-            code=line.code,
-            name=line.name,
-            rate=str(line.rate),
-            registration=line.registration,
-            amount_cents=line.cents,
-        )
-        for line in breakdown.lines
-    ]
-
-
 def add_payment(
     booking,
     occurred_at,
@@ -106,7 +94,7 @@ def add_payment(
         "description": "Strategy session: should you outsource your social media?",
         "client_name": booking.client_name,
         "client_email": booking.client_email,
-        "taxes": _tax_rows(breakdown),
+        "taxes": ledger_tax_rows(breakdown),
     }
     if method == "stripe":
         fields.update(
@@ -149,7 +137,7 @@ def add_refund(payment, occurred_at, total_cents=None, number=None, **overrides)
         "description": payment.description,
         "client_name": payment.client_name,
         "client_email": payment.client_email,
-        "taxes": _tax_rows(breakdown),
+        "taxes": ledger_tax_rows(breakdown),
     }
     if payment.method == "stripe":
         fields.update(
