@@ -36,7 +36,6 @@ class User(UserMixin, db.Model):
     totp_last_step: so.Mapped[int | None] = so.mapped_column(sa.BigInteger)
     #: Argon2 hashes of the unused recovery codes, as a JSON list.
     recovery_codes: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)
-    preferred_lang: so.Mapped[str] = so.mapped_column(sa.String(2), default="fr")
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     last_login_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
 

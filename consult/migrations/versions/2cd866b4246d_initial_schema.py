@@ -269,7 +269,6 @@ def upgrade():
     sa.Column('totp_secret', sa.String(length=64), nullable=True),
     sa.Column('totp_last_step', sa.BigInteger(), nullable=True),
     sa.Column('recovery_codes', sa.JSON(), nullable=False),
-    sa.Column('preferred_lang', sa.String(length=2), nullable=False),
     sa.Column('created_at', consult.extensions.UTCDateTime(timezone=True), nullable=False),
     sa.Column('last_login_at', consult.extensions.UTCDateTime(timezone=True), nullable=True),
     sa.CheckConstraint("role IN ('owner', 'accountant')", name=op.f('ck_users_role_known')),
