@@ -8,7 +8,7 @@ and the booking commit together.
 
 import uuid
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -333,6 +333,8 @@ def confirm_paid(session, booking, now):
     _expire_stale_holds(session, booking.busy_starts_at, booking.busy_ends_at, now, booking.id)
     if booked_spans(session, booking.busy_starts_at, booking.busy_ends_at, now, booking.id):
         raise SlotNoLongerAvailable(f"booking {booking.reference}: its slot was taken")
+    if not booking.hold_is_live(now) and _day_is_full(session, booking, now):
+        raise SlotNoLongerAvailable(f"booking {booking.reference}: its day is now full")
     try:
         with session.begin_nested():
             booking.transition(CONFIRMED)
@@ -344,6 +346,28 @@ def confirm_paid(session, booking, now):
         raise SlotNoLongerAvailable(f"booking {booking.reference}: its slot was taken") from None
     _queue_confirmation(session, booking, now)
     return booking
+
+
+def _day_is_full(session, booking, now):
+    """Whether the other live sessions of the booking's local day already reach the cap.
+
+    A live hold counted toward the cap when it was reserved; a lapsed one did not, and other
+    sessions may have taken the day's last places since.
+    """
+    rules = load_availability(session, current_app.config).rules
+    if rules.daily_max_sessions is None:
+        return False
+    _lock_local_day(session, booking.starts_at, rules)
+    zone = ZoneInfo(rules.time_zone)
+    day = booking.starts_at.astimezone(zone).date()
+    day_start = datetime.combine(day, time(), zone)
+    day_end = datetime.combine(day + timedelta(days=1), time(), zone)
+    same_day = [
+        span
+        for span in booked_spans(session, day_start, day_end, now, booking.id)
+        if day_start <= span.session_start < day_end
+    ]
+    return len(same_day) >= rules.daily_max_sessions
 
 
 def release_hold(session, booking, now):

@@ -288,6 +288,31 @@ def test_a_late_payment_whose_slot_was_retaken_is_refused(ctx):
     assert mails("booking_confirmed") == []
 
 
+def test_a_late_payment_is_refused_when_other_sessions_filled_its_day(app):
+    with app.app_context():
+        offer = open_every_day(db.session, daily_max_sessions=1)
+        late = hold(app, offer)
+        later = NOW + timedelta(hours=2)
+        # Another prospect takes the day's only place, at another hour, while it lapses.
+        other = confirmed(app, offer, starts_at=SLOT + timedelta(hours=2), now=later)
+        with pytest.raises(service.SlotNoLongerAvailable, match="day is now full"):
+            service.confirm_paid(db.session, late, later)
+        db.session.commit()
+        db.session.refresh(late)
+        assert (late.status, other.status) == (HELD, CONFIRMED)
+
+
+def test_a_late_payment_confirms_when_its_day_still_has_room(app):
+    with app.app_context():
+        offer = open_every_day(db.session, daily_max_sessions=2)
+        late = hold(app, offer)
+        later = NOW + timedelta(hours=2)
+        confirmed(app, offer, starts_at=SLOT + timedelta(hours=2), now=later)
+        service.confirm_paid(db.session, late, later)
+        db.session.commit()
+        assert late.status == CONFIRMED
+
+
 def test_a_payment_for_a_cancelled_booking_is_refused(ctx):
     app, offer = ctx
     booking = hold(app, offer)
