@@ -17,7 +17,6 @@ DEFAULTS = {
     "OWNER_EMAIL": "owner@example.com",
     "BUSINESS_ADDRESS": "Montréal (Québec)",
     "DEFAULT_LOCALE": "fr",
-    "LOCALES": ["fr", "en"],
     "TIME_ZONE": "America/Montreal",
     "CURRENCY": "CAD",
     # Tax profile: each tax is computed on the pre-tax amount and rounded half up.

@@ -7,13 +7,16 @@ from werkzeug.routing import BaseConverter, BuildError
 
 from .extensions import babel
 
+#: The site's languages: each has its catalogs, its feeds and its sitemap entries.
+LANGUAGES = ("fr", "en")
+
 
 class LangConverter(BaseConverter):
     """Matches only the site's languages, so /de/... is a plain 404."""
 
     def __init__(self, url_map, *items):
         super().__init__(url_map)
-        self.regex = "fr|en"
+        self.regex = "|".join(LANGUAGES)
 
 
 def select_locale():
@@ -21,9 +24,8 @@ def select_locale():
     lang = g.get("lang")
     if lang:
         return lang
-    locales = current_app.config["LOCALES"]
     if request:
-        best = request.accept_languages.best_match(locales)
+        best = request.accept_languages.best_match(LANGUAGES)
         if best:
             return best
     return current_app.config["DEFAULT_LOCALE"]

@@ -295,13 +295,7 @@ def manage(token):
     booking = _booking_or_404(token)
     now = utcnow()
     rules = policy.policy_from_settings(current_app.config)
-    move = policy.can_reschedule(
-        rules,
-        status=booking.status,
-        starts_at=booking.starts_at,
-        reschedule_count=booking.reschedule_count,
-        now=now,
-    )
+    move = service.move_decision(booking, rules, now)
     return _private(
         render_template(
             "booking/manage.html",
@@ -351,14 +345,7 @@ def reschedule(token):
     """Choose another slot for a confirmed session, then confirm the move."""
     booking = _booking_or_404(token)
     now = utcnow()
-    rules = policy.policy_from_settings(current_app.config)
-    decision = policy.can_reschedule(
-        rules,
-        status=booking.status,
-        starts_at=booking.starts_at,
-        reschedule_count=booking.reschedule_count,
-        now=now,
-    )
+    decision = service.move_decision(booking, policy.policy_from_settings(current_app.config), now)
     if not decision.allowed:
         flash(_rule_message(decision.broken_rule), "error")
         return redirect(url_for(".manage", token=token))

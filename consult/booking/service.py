@@ -444,6 +444,17 @@ def cancel(session, booking, now, *, by=None, refund=None, reason=""):
     return Cancellation(booking, refunded_cents)
 
 
+def move_decision(booking, rules, now):
+    """Whether the prospect may still move `booking` herself under the policy `rules`."""
+    return policy.can_reschedule(
+        rules,
+        status=booking.status,
+        starts_at=booking.starts_at,
+        reschedule_count=booking.reschedule_count,
+        now=now,
+    )
+
+
 def reschedule(session, booking, new_starts_at, now, *, by=None):
     """Move a confirmed booking to another open slot in one statement, and commit.
 
@@ -453,13 +464,7 @@ def reschedule(session, booking, new_starts_at, now, *, by=None):
     """
     _lock(session, booking, own_transaction=True)
     config = current_app.config
-    decision = policy.can_reschedule(
-        policy.policy_from_settings(config),
-        status=booking.status,
-        starts_at=booking.starts_at,
-        reschedule_count=booking.reschedule_count,
-        now=now,
-    )
+    decision = move_decision(booking, policy.policy_from_settings(config), now)
     if by is None and not decision.allowed:
         raise OutsidePolicy(decision.broken_rule)
     if booking.status != CONFIRMED:

@@ -6,8 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm as so
 
 from ..extensions import UTCDateTime, db, utcnow
-
-LANGS = ("fr", "en")
+from ..i18n import LANGUAGES as LANGS
 
 DRAFT = "draft"
 SCHEDULED = "scheduled"

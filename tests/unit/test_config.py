@@ -17,7 +17,7 @@ def test_environment_values_are_decoded_by_the_type_of_their_default():
         {
             "CONSULT_HOLD_MINUTES": "45",
             "CONSULT_SMTP_STARTTLS": "false",
-            "CONSULT_LOCALES": '["fr"]',
+            "CONSULT_TAXES": '[{"code": "HST", "rate": "0.13"}]',
             "CONSULT_SITE_NAME": "Studio",
             "OTHER": "ignored",
         }
@@ -25,7 +25,7 @@ def test_environment_values_are_decoded_by_the_type_of_their_default():
     assert settings == {
         "HOLD_MINUTES": 45,
         "SMTP_STARTTLS": False,
-        "LOCALES": ["fr"],
+        "TAXES": [{"code": "HST", "rate": "0.13"}],
         "SITE_NAME": "Studio",
     }
 
