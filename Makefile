@@ -47,14 +47,14 @@ bench: $(VENV)/.dev-installed translations
 	$(BIN)/pytest -q tests/bench --benchmark-enable --benchmark-only
 
 # Extract the strings of one part into its French catalog: PKG=booking reads consult/booking
-# and templates/booking and writes consult/booking/translations/fr/LC_MESSAGES/messages.po;
+# and consult/templates/booking and writes consult/booking/translations/fr/LC_MESSAGES/messages.po;
 # PKG=core reads the shared files (consult/*.py, base.html, errors, macros).
 ifeq ($(PKG),core)
 CATALOG := consult/translations
-SOURCES := $(wildcard consult/*.py) templates/base.html templates/errors templates/macros
+SOURCES := $(wildcard consult/*.py) consult/templates/base.html consult/templates/errors consult/templates/macros
 else
 CATALOG := consult/$(PKG)/translations
-SOURCES := consult/$(PKG) $(wildcard templates/$(PKG)) $(wildcard templates/mail/$(PKG)_*)
+SOURCES := consult/$(PKG) $(wildcard consult/templates/$(PKG)) $(wildcard consult/templates/mail/$(PKG)_*)
 endif
 
 messages: $(VENV)/.dev-installed

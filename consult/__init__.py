@@ -17,7 +17,6 @@ def create_app(test_config=None):
         __name__,
         instance_relative_config=True,
         instance_path=(test_config or {}).get("INSTANCE_PATH"),
-        template_folder=os.path.join(os.path.dirname(os.path.dirname(__file__)), "templates"),
     )
     app.config.from_mapping(settings.DEFAULTS)
     app.config.from_pyfile("config.py", silent=True)

@@ -1,4 +1,8 @@
-"""`flask --app app consult ...`: seeding, accounts, and the time-driven jobs cron runs."""
+"""`flask --app app consult ...`: the command group; seeding and accounts live here.
+
+Each package adds its own commands through its `register(group)` (booking's holds and
+reminders, calendar sync, mail delivery, the worker), so nothing here imports them back.
+"""
 
 import os
 
@@ -6,13 +10,12 @@ import click
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from .auth.access import ROLES
 from .auth.models import User
+from .auth.seed import DEMO_ACCOUNTANT, DEMO_OWNER, has_real_data
 from .extensions import db
-
-consult = AppGroup("consult", help="Site administration commands.")
 
 #: Each domain contributes a seeding function `seed(session, now)`, run in this order.
 DEMO_SEEDERS = [
@@ -22,16 +25,11 @@ DEMO_SEEDERS = [
     "consult.payments.seed:seed",
 ]
 
-#: The demo accounts seed-demo creates; printed by `make run`.
-DEMO_OWNER = ("owner@example.com", "demo-owner-2026")
-DEMO_ACCOUNTANT = ("accountant@example.com", "demo-accountant-2026")
 
-
-@consult.command("seed-demo")
+@click.command("seed-demo")
+@with_appcontext
 def seed_demo():
     """Create demo content and accounts; safe to run again, never over real data."""
-    from .auth.seed import has_real_data
-
     if has_real_data(db.session):
         click.echo("This database holds real accounts; demo content was not added.")
         return
@@ -49,7 +47,8 @@ def seed_demo():
     click.echo(f"  accountant: {DEMO_ACCOUNTANT[0]} / {DEMO_ACCOUNTANT[1]}")
 
 
-@consult.command("create-user")
+@click.command("create-user")
+@with_appcontext
 @click.option("--email", required=True, help="The address the person signs in with.")
 @click.option("--role", required=True, type=click.Choice(ROLES), help="owner or accountant.")
 @click.option("--name", default="", help="Display name.")
@@ -84,19 +83,15 @@ def create_user(email, role, name, password_env):
     click.echo(f"Created {role} {email}.")
 
 
-@consult.command("send-mail")
-def send_mail():
-    """Deliver queued mail; failures stay queued with their error. Cron-safe."""
-    from .mail.outbox import deliver_queued
-
-    sent, failed = deliver_queued(limit=1000)
-    click.echo(f"Sent {sent} message(s); {failed} failed and stay queued.")
-    if failed:
-        raise SystemExit(1)
-
-
 def init_app(app):
-    from .booking import cli as booking_cli  # noqa: F401 - registers its commands
-    from .calendar import cli as calendar_cli  # noqa: F401 - registers sync-calendar
+    """Add `flask consult ...`: these commands, then each package's."""
+    from .booking import cli as booking_cli
+    from .calendar import cli as calendar_cli
+    from .mail import cli as mail_cli
 
-    app.cli.add_command(consult)
+    group = AppGroup("consult", help="Site administration commands.")
+    group.add_command(seed_demo)
+    group.add_command(create_user)
+    for package in (booking_cli, calendar_cli, mail_cli):
+        package.register(group)
+    app.cli.add_command(group)

@@ -1,12 +1,45 @@
-"""Engine settings per database, and the serialized write transaction used on SQLite."""
+"""The one write boundary every mutating use case goes through, and engine settings.
+
+    with write(session) as tx:
+        booking = tx.lock(booking)          # a row lock on PostgreSQL
+        tx.lock_key(DAY_LOCK, day)          # an advisory lock on PostgreSQL
+        ...
+        tx.after_commit(deliver, booking.id)
+
+`write()` opens the transaction (BEGIN IMMEDIATE on SQLite, so writers queue up front
+instead of failing when a read upgrades), commits when the block ends, rolls back when it
+raises, then runs the after-commit work. A `write()` inside another one joins it: the outer
+block commits. Services never look at the dialect; the locks they ask for here do.
+
+Nothing slow runs inside: `write_is_open()` says whether this thread is inside a boundary,
+so gateways, mail transports and calendar clients can refuse to be called there.
+"""
+
+import contextvars
+import logging
+from contextlib import contextmanager
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import scoped_session
 
 from .extensions import db
 
+log = logging.getLogger(__name__)
+
 #: Execution option: open the transaction with BEGIN IMMEDIATE on SQLite.
 IMMEDIATE = "consult_begin_immediate"
+
+#: The boundary open in this thread or task, if any.
+_current = contextvars.ContextVar("consult_write", default=None)
+
+
+class WriteOutsideBoundary(RuntimeError):
+    """A write boundary was asked for while the session holds unsaved changes of its own."""
+
+
+class NetworkInsideWrite(RuntimeError):
+    """A call that leaves the process (Stripe, SMTP, a calendar) was made inside write()."""
 
 
 def _configure_sqlite(engine):
@@ -26,27 +59,90 @@ def _configure_sqlite(engine):
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def plain_session(session):
+def _plain(session):
     """The Session behind Flask-SQLAlchemy's scoped proxy, which hides in_transaction()."""
     return session() if isinstance(session, scoped_session) else session
 
 
-def begin_serialized_write(session=None):
-    """Start the session's transaction so that no other writer can interleave.
+class Write:
+    """An open write transaction: its session, the locks it offers, its after-commit work."""
 
-    On SQLite this takes the database's write lock up front (BEGIN IMMEDIATE); on
-    PostgreSQL it is an ordinary transaction, and constraints do the refusing. Call it
-    before the transaction's first statement.
-    """
-    session = plain_session(session or db.session)
+    def __init__(self, session):
+        self.session = session
+        self._after_commit = []
+
+    @property
+    def _postgresql(self):
+        return self.session.get_bind().dialect.name == "postgresql"
+
+    def lock(self, instance):
+        """Lock the row behind `instance` until the transaction ends, and reload it.
+
+        PostgreSQL takes a row lock (SELECT ... FOR UPDATE); SQLite already holds the
+        database's write lock, so only the reload happens.
+        """
+        self.session.refresh(instance, with_for_update=self._postgresql or None)
+        return instance
+
+    def lock_rows(self, statement, *, skip_locked=False):
+        """`statement` (a select) that row-locks what it returns; SQLite ignores the clause."""
+        return statement.with_for_update(skip_locked=skip_locked)
+
+    def lock_key(self, namespace, key):
+        """A lock on an idea rather than a row (a local day), held until the transaction ends.
+
+        PostgreSQL: a transaction-level advisory lock on (namespace, key), two integers.
+        SQLite: nothing more to do, its writers already take turns.
+        """
+        if self._postgresql:
+            self.session.execute(sa.select(sa.func.pg_advisory_xact_lock(namespace, key)))
+
+    def insert(self, table):
+        """The dialect's INSERT, which offers ON CONFLICT on both databases."""
+        return (postgresql.insert if self._postgresql else sqlite.insert)(table)
+
+    def after_commit(self, func, *args, **kwargs):
+        """Run `func` once the transaction has committed (never if it rolls back)."""
+        self._after_commit.append((func, args, kwargs))
+
+
+@contextmanager
+def write(session=None):
+    """The write boundary: yields a Write; commits at the end, rolls back on an exception."""
+    session = _plain(session or db.session)
+    outer = _current.get()
+    if outer is not None and outer.session is session:
+        yield outer
+        return
     if session.in_transaction():
+        if session.new or session.dirty or session.deleted:
+            raise WriteOutsideBoundary("the session has changes made outside a write boundary")
         # Loading the signed-in user already began a (read) transaction: end it.
         session.commit()
-    return session.connection(execution_options={IMMEDIATE: True})
+    session.connection(execution_options={IMMEDIATE: True})
+    tx = Write(session)
+    token = _current.set(tx)
+    try:
+        yield tx
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        _current.reset(token)
+    for func, args, kwargs in tx._after_commit:
+        func(*args, **kwargs)
 
 
-def is_postgresql():
-    return db.engine.dialect.name == "postgresql"
+def write_is_open():
+    """Whether this thread is inside a write boundary (and must not call the network)."""
+    return _current.get() is not None
+
+
+def outside_write(what):
+    """Refuse a network call (`what` names it) inside a write boundary."""
+    if write_is_open():
+        raise NetworkInsideWrite(f"{what} called inside a write transaction")
 
 
 def init_app(app):
@@ -74,3 +170,19 @@ def migration_include_object(obj, name, type_, reflected, compare_to):
     if type_ == "index" and name in UNCOMPARABLE_INDEXES:
         return False
     return not (type_ == "table" and reflected and name.startswith(UNMODELED_TABLES_PREFIX))
+
+
+# Transitional: the services still calling these move to write() in this round.
+def plain_session(session):
+    return _plain(session)
+
+
+def begin_serialized_write(session=None):
+    session = _plain(session or db.session)
+    if session.in_transaction():
+        session.commit()
+    return session.connection(execution_options={IMMEDIATE: True})
+
+
+def is_postgresql():
+    return db.engine.dialect.name == "postgresql"

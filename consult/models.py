@@ -1,6 +1,6 @@
 """Imports every model so that metadata (create_all, Alembic) sees all tables."""
 
-from .admin.models import AuditEntry
+from .audit import AuditEntry
 from .auth.models import User
 from .booking.models import (
     AvailabilityRules,

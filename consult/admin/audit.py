@@ -7,9 +7,9 @@ from flask import Blueprint, current_app, render_template, request
 from flask_babel import lazy_gettext as _l
 
 from .. import navigation
+from ..audit import AuditEntry
 from ..auth.access import owner_only
 from ..extensions import db
-from .models import AuditEntry
 
 bp = Blueprint("audit", __name__, url_prefix="/<lang:lang>/admin/audit")
 

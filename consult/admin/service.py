@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from ..audit import record
 from ..booking import service as booking_service
 from ..booking.models import (
     COMPLETED,
@@ -19,7 +20,6 @@ from ..database import begin_serialized_write, plain_session
 from ..payments import service as payments_service
 from ..payments import settlement
 from .localtime import overlapping, zone
-from .models import record
 
 RULE_FIELDS = (
     "time_zone",

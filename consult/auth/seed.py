@@ -5,6 +5,9 @@ import sqlalchemy as sa
 from .models import User
 
 DEMO_DOMAIN = "@example.com"
+#: The demo accounts seed-demo creates; printed by `make run`.
+DEMO_OWNER = ("owner@example.com", "demo-owner-2026")
+DEMO_ACCOUNTANT = ("accountant@example.com", "demo-accountant-2026")
 
 
 def has_real_data(session):
@@ -13,8 +16,6 @@ def has_real_data(session):
 
 
 def seed(session, now):
-    from ..cli import DEMO_ACCOUNTANT, DEMO_OWNER
-
     for (email, password), role, name in (
         (DEMO_OWNER, "owner", "Camille Lavoie"),
         (DEMO_ACCOUNTANT, "accountant", "Comptable Demo"),

@@ -1,6 +1,6 @@
 """Account changes that matter for security; each one is written to the audit log."""
 
-from ..admin.models import record
+from ..audit import record
 from . import two_factor
 
 

@@ -16,7 +16,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
-from ..admin.models import record
+from ..audit import record
 from ..database import begin_serialized_write, plain_session
 from ..mail.outbox import queue_templated
 from ..payments import service as payments

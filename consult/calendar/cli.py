@@ -2,13 +2,14 @@
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
-from ..cli import consult
 from ..extensions import db, utcnow
 from .sync import sync_calendars
 
 
-@consult.command("sync-calendar")
+@click.command("sync-calendar")
+@with_appcontext
 def sync_calendar():
     """Read busy times from her calendar and write her sessions to CalDAV. Cron-safe.
 
@@ -28,3 +29,7 @@ def sync_calendar():
             click.echo(f"{result.source}: FAILED, {result.error}", err=True)
     if not all(result.ok for result in results):
         raise SystemExit(1)
+
+
+def register(group):
+    group.add_command(sync_calendar)

@@ -2,7 +2,7 @@
 
 import sqlalchemy as sa
 
-from ..admin.models import record
+from ..audit import record
 from ..booking.models import ExternalBusy
 from .models import CalendarSettings, get_settings, new_feed_token
 

@@ -20,7 +20,7 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from .. import navigation
-from ..admin.models import record
+from ..audit import record
 from ..auth.access import owner_only
 from ..extensions import db, utcnow
 from . import service
@@ -46,7 +46,6 @@ from .models import (
     Testimonial,
     Upload,
 )
-from .routes import article_preview, uploads_folder
 from .text import render_markdown, slugify
 
 bp = Blueprint("content_admin", __name__, url_prefix="/<lang:lang>/admin/content")
@@ -202,7 +201,13 @@ def edit(article):
 def preview_article(article_id):
     """The article as visitors will see it, even before it is published."""
     found = db.get_or_404(Article, article_id)
-    return article_preview(found, found.translation)
+    return render_template(
+        "content/article.html",
+        article=found,
+        translation=found.translation,
+        offer=service.flagship_offer(db.session),
+        preview=True,
+    )
 
 
 @bp.route("/articles/<int:article_id>/publish", methods=["POST"])
@@ -246,7 +251,7 @@ def images():
         try:
             upload = service.store_upload(
                 db.session,
-                uploads_folder(),
+                service.uploads_folder(current_app.instance_path),
                 file.stream,
                 file.filename,
                 current_app.config["UPLOAD_MAX_BYTES"],

@@ -1,6 +1,5 @@
 """Public pages: home, articles, tags, search, speaker bio, inquiries, feeds, sitemap, images."""
 
-import os
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -91,10 +90,6 @@ def local_date(moment, style="long"):
     if isinstance(moment, datetime):
         moment = moment.astimezone(consultant_zone()).date()
     return format_date(moment, style)
-
-
-def uploads_folder():
-    return os.path.join(current_app.instance_path, "uploads")
 
 
 def other_lang(lang):
@@ -194,17 +189,6 @@ def article(slug):
     return response
 
 
-def article_preview(found, translation=None):
-    """The public page of an article whatever its status (the owner's preview)."""
-    return render_template(
-        "content/article.html",
-        article=found,
-        translation=translation,
-        offer=service.flagship_offer(db.session),
-        preview=True,
-    )
-
-
 @bp.route("/<lang:lang>/speaker/")
 @public
 def bio():
@@ -237,7 +221,7 @@ def media_kit():
     if profile is None:
         abort(404)
     return send_file(
-        service.media_kit(profile, uploads_folder()),
+        service.media_kit(profile, service.uploads_folder(current_app.instance_path)),
         mimetype="application/zip",
         as_attachment=True,
         download_name=f"media-kit-{g.lang}.zip",
@@ -362,7 +346,9 @@ def upload(filename):
     """An uploaded image; its name is its content hash, so browsers keep it for a year."""
     if not service.is_stored_name(filename):
         abort(404)
-    response = send_from_directory(uploads_folder(), filename, max_age=UPLOAD_MAX_AGE)
+    response = send_from_directory(
+        service.uploads_folder(current_app.instance_path), filename, max_age=UPLOAD_MAX_AGE
+    )
     response.cache_control.public = True
     response.cache_control.immutable = True
     return response

@@ -11,7 +11,6 @@ from flask import current_app
 from ..booking.models import Offer
 from . import service
 from .models import PUBLISHED, Article, Profile, Talk, Testimonial
-from .routes import uploads_folder
 from .text import render_markdown
 
 OFFERS = [
@@ -366,7 +365,7 @@ def seed_photo(session, now):
     """A generated portrait placeholder, stored like any upload."""
     upload = service.store_upload(
         session,
-        uploads_folder(),
+        service.uploads_folder(current_app.instance_path),
         io.BytesIO(placeholder_png(240, 240)),
         "portrait.png",
         current_app.config["UPLOAD_MAX_BYTES"],

@@ -32,6 +32,11 @@ from .models import (
 from .text import parse_tags, plain_text, reading_minutes, render_markdown, search_terms
 
 
+def uploads_folder(instance_path):
+    """Where uploaded images live: instance/uploads."""
+    return os.path.join(instance_path, "uploads")
+
+
 class ContentError(ValueError):
     """A change the owner asked for that cannot be made; `field` names the form field."""
 

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import orm as so
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ..admin.models import record as audit
+from ..audit import record as audit
 from ..extensions import utcnow
 from ..mail.outbox import deliver_after_commit, queue_templated
 from . import taxes

@@ -5,8 +5,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
-from consult.admin.models import AuditEntry
 from consult.admin.service import WEEKDAY_NAMES
+from consult.audit import AuditEntry
 from consult.booking.models import AvailabilityRules, DateOverride, TimeOff, WeeklyHours
 from consult.extensions import db
 from tests.integration.test_admin_builders import make_offer

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from consult.admin.localtime import local_to_utc, local_today, zone
-from consult.admin.models import AuditEntry
+from consult.audit import AuditEntry
 from consult.booking.models import CANCELLED, CONFIRMED, HELD, Booking, WeeklyHours
 from consult.extensions import db, utcnow
 from consult.mail.models import OutboxMessage

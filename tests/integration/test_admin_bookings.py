@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from consult.admin.models import AuditEntry
+from consult.audit import AuditEntry
 from consult.booking.models import CANCELLED, COMPLETED, HELD, NO_SHOW, Booking
 from consult.extensions import db, utcnow
 from tests.integration.test_admin_builders import make_booking, make_offer, make_payment

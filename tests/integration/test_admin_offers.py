@@ -2,7 +2,7 @@
 
 import sqlalchemy as sa
 
-from consult.admin.models import AuditEntry
+from consult.audit import AuditEntry
 from consult.booking.models import Offer
 from consult.extensions import db
 from tests.integration.test_admin_builders import make_offer

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from consult.admin.audit import changes
-from consult.admin.models import AuditEntry
+from consult.audit import AuditEntry
 from consult.extensions import db
 
 PAGE = "/en/admin/audit/"

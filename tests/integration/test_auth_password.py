@@ -3,7 +3,7 @@
 import pytest
 import sqlalchemy as sa
 
-from consult.admin.models import AuditEntry
+from consult.audit import AuditEntry
 
 PAGE = "/en/account/password"
 NEW = "a much longer passphrase"

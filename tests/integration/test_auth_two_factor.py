@@ -7,7 +7,7 @@ import pyotp
 import pytest
 import sqlalchemy as sa
 
-from consult.admin.models import AuditEntry
+from consult.audit import AuditEntry
 from consult.auth.models import User
 from consult.extensions import db
 

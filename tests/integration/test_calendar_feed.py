@@ -6,7 +6,7 @@ import icalendar
 import pytest
 import sqlalchemy as sa
 
-from consult.admin.models import AuditEntry
+from consult.audit import AuditEntry
 from consult.booking.models import ExternalBusy
 from consult.calendar.models import get_settings
 from consult.extensions import db

@@ -8,9 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from consult.content import models
-from consult.content.routes import uploads_folder
 from consult.content.seed import placeholder_png
-from consult.content.service import store_upload
+from consult.content.service import store_upload, uploads_folder
 from consult.extensions import db, utcnow
 from consult.mail.models import OutboxMessage
 
@@ -20,7 +19,7 @@ def speaker(app):
     with app.app_context():
         photo = store_upload(
             db.session,
-            uploads_folder(),
+            uploads_folder(app.instance_path),
             io.BytesIO(placeholder_png(8, 8)),
             "me.png",
             10**6,

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from consult.admin.models import AuditEntry
+from consult.audit import AuditEntry
 from consult.booking.models import CONFIRMED
 from consult.extensions import db, utcnow
 from consult.payments import service, settlement

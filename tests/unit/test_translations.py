@@ -18,7 +18,7 @@ KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_ge
 
 def source_messages():
     found = {}
-    for folder in ("consult", "templates"):
+    for folder in ("consult",):
         for filename, lineno, message, _comments, _context in extract_from_dir(
             ROOT / folder, METHOD_MAP, OPTIONS, KEYWORDS
         ):

@@ -1,11 +1,11 @@
-"""The audit log: who changed what, when, with the before and after."""
+"""The audit log, a core module every layer writes to: who changed what, when, before and after."""
 
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from ..extensions import UTCDateTime, db, utcnow
+from .extensions import UTCDateTime, db, utcnow
 
 
 class AuditEntry(db.Model):
