@@ -5,17 +5,32 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 FLASK := $(BIN)/flask --app app
 
-.PHONY: run test test-sqlite test-postgresql lint translations messages bench clean
+.PHONY: run test test-sqlite test-postgresql lint lock translations messages bench clean
 
-$(VENV)/.installed: pyproject.toml
+# The exact versions (with hashes) come from the lock files; `make lock` recompiles them
+# from pyproject.toml with uv, for Python 3.11 on every platform. The app itself is
+# installed last, without dependencies, so nothing outside the lock gets in.
+$(VENV)/.installed: requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $@
 
-$(VENV)/.dev-installed: $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+$(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.lock
 	@touch $@
+
+UV_VERSION := 0.13.9
+UV_COMPILE := $(BIN)/uv pip compile pyproject.toml --quiet --universal --python-version 3.11 \
+	--generate-hashes --custom-compile-command "make lock"
+
+# The dev lock is constrained by the runtime lock, so tests run the versions production runs.
+lock:
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
+	$(UV_COMPILE) $(UPGRADE) -o requirements.lock
+	$(UV_COMPILE) $(UPGRADE) --extra dev -c requirements.lock -o requirements-dev.lock
 
 translations: $(VENV)/.installed
 	@for dir in $$(find consult -type d -name translations); do \
@@ -26,6 +41,9 @@ run: export CONSULT_SITE_URL ?= http://127.0.0.1:$(PORT)
 run: $(VENV)/.installed translations
 	$(FLASK) db upgrade
 	$(FLASK) consult seed-demo
+	@# The worker sends mail (to instance/outbox) and runs the timed work; it stops with the server.
+	$(FLASK) consult worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; trap 'exit 130' INT TERM; \
 	$(FLASK) run --port $(PORT)
 
 lint: $(VENV)/.dev-installed

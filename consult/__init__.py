@@ -24,6 +24,7 @@ def create_app(test_config=None):
     if test_config is not None:
         app.config.from_mapping(test_config)
     settings.check_production(app.config)
+    settings.check_network_budget(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
 
     if app.config["PROXY_HOPS"]:
@@ -61,7 +62,14 @@ def _init_database(app):
 
 
 def _init_extensions(app):
-    from . import database, i18n, models, navigation, security  # noqa: F401 - models registers tables
+    from . import (  # noqa: F401 - models registers tables
+        database,
+        formatting,
+        i18n,
+        models,
+        navigation,
+        security,
+    )
     from .auth.models import load_user
 
     db.init_app(app)
@@ -84,6 +92,7 @@ def _init_extensions(app):
         ";".join(i18n.translation_directories()),
     )
     i18n.init_app(app)
+    formatting.init_app(app)
     security.init_app(app)
     navigation.init_app(app)
 

@@ -15,6 +15,7 @@ from flask.cli import AppGroup, with_appcontext
 from .auth.access import ROLES
 from .auth.models import User
 from .auth.seed import DEMO_ACCOUNTANT, DEMO_OWNER, has_real_data
+from .database import write
 from .extensions import db
 
 #: Each domain contributes a seeding function `seed(session, now)`, run in this order.
@@ -38,10 +39,10 @@ def seed_demo():
     from .extensions import utcnow
 
     now = utcnow()
-    for dotted in DEMO_SEEDERS:
-        module_name, _, func_name = dotted.partition(":")
-        getattr(import_module(module_name), func_name)(db.session, now)
-    db.session.commit()
+    with write(db.session) as tx:
+        for dotted in DEMO_SEEDERS:
+            module_name, _, func_name = dotted.partition(":")
+            getattr(import_module(module_name), func_name)(tx.session, now)
     click.echo(f"Demo site ready at {current_app.config['SITE_URL']}")
     click.echo(f"  owner:      {DEMO_OWNER[0]} / {DEMO_OWNER[1]}")
     click.echo(f"  accountant: {DEMO_ACCOUNTANT[0]} / {DEMO_ACCOUNTANT[1]}")
@@ -78,13 +79,14 @@ def create_user(email, role, name, password_env):
         raise click.BadParameter("the password needs at least 10 characters")
     user = User(email=email, role=role, name=name)
     user.set_password(password)
-    db.session.add(user)
-    db.session.commit()
+    with write(db.session) as tx:
+        tx.session.add(user)
     click.echo(f"Created {role} {email}.")
 
 
 def init_app(app):
     """Add `flask consult ...`: these commands, then each package's."""
+    from . import worker
     from .booking import cli as booking_cli
     from .calendar import cli as calendar_cli
     from .mail import cli as mail_cli
@@ -92,6 +94,6 @@ def init_app(app):
     group = AppGroup("consult", help="Site administration commands.")
     group.add_command(seed_demo)
     group.add_command(create_user)
-    for package in (booking_cli, calendar_cli, mail_cli):
+    for package in (booking_cli, calendar_cli, mail_cli, worker):
         package.register(group)
     app.cli.add_command(group)

@@ -32,8 +32,15 @@ DEFAULTS = {
     "DEMO_WEBHOOK_SECRET": "whsec_demo_local_only",
     # How old a signed webhook may be (seconds) before it is refused as a replay.
     "WEBHOOK_TOLERANCE_SECONDS": 300,
-    # Retries of a failed call to Stripe's API (the SDK reuses one idempotency key).
-    "STRIPE_MAX_NETWORK_RETRIES": 2,
+    # Each call to Stripe's API: seconds to connect, seconds to wait for an answer, and how
+    # many times a timed-out or failed call is tried again (under one idempotency key).
+    # The worst case of one call (stripe_call_budget) must stay under half the web worker's
+    # timeout: a request makes at most two calls (a new checkout, closing the older one).
+    "STRIPE_CONNECT_TIMEOUT_SECONDS": 2.0,
+    "STRIPE_READ_TIMEOUT_SECONDS": 5.0,
+    "STRIPE_MAX_NETWORK_RETRIES": 1,
+    # The web worker's timeout these budgets assume (gunicorn --timeout).
+    "WEB_WORKER_TIMEOUT_SECONDS": 30,
     "HOLD_MINUTES": 30,
     "MANUAL_HOLD_HOURS": 72,
     "MANUAL_PAYMENT_INSTRUCTIONS": "",
@@ -50,6 +57,8 @@ DEFAULTS = {
     "SMTP_USERNAME": "",
     "SMTP_PASSWORD": "",
     "SMTP_STARTTLS": True,
+    # Seconds SMTP may take over each exchange (connect, each command) before a retry.
+    "SMTP_TIMEOUT_SECONDS": 10,
     # Rate limits: memory locally, Redis in production (redis://127.0.0.1:6379/0).
     "RATELIMIT_STORAGE_URI": "memory://",
     "LOGIN_RATE_LIMIT": "5 per minute;20 per hour",
@@ -83,6 +92,8 @@ def _coerce(raw, default):
         return raw.strip().lower() in TRUE_WORDS
     if isinstance(default, int):
         return int(raw)
+    if isinstance(default, float):
+        return float(raw)
     if isinstance(default, list | dict):
         return json.loads(raw)
     return raw
@@ -90,6 +101,42 @@ def _coerce(raw, default):
 
 class UnsafeProductionSettings(RuntimeError):
     """Raised at start-up when production settings are unsafe; the message says which."""
+
+
+class NetworkBudgetTooLong(RuntimeError):
+    """Raised at start-up when one Stripe call could outlast half the web worker's timeout."""
+
+
+#: The Stripe SDK's pause before its n-th retry is at most min(0.5 * 2**(n-1), 5) seconds,
+#: and never less than 0.5 (stripe._http_client.HTTPClient._sleep_time_seconds).
+STRIPE_RETRY_DELAY_FIRST, STRIPE_RETRY_DELAY_MAX = 0.5, 5.0
+
+
+def stripe_call_budget(config):
+    """The longest one Stripe call can take: every attempt times out, plus the pauses."""
+    retries = config["STRIPE_MAX_NETWORK_RETRIES"]
+    attempt = config["STRIPE_CONNECT_TIMEOUT_SECONDS"] + config["STRIPE_READ_TIMEOUT_SECONDS"]
+    pauses = sum(
+        max(
+            STRIPE_RETRY_DELAY_FIRST,
+            min(STRIPE_RETRY_DELAY_FIRST * 2 ** (n - 1), STRIPE_RETRY_DELAY_MAX),
+        )
+        for n in range(1, retries + 1)
+    )
+    return (retries + 1) * attempt + pauses
+
+
+def check_network_budget(config):
+    """Refuse to start when a Stripe call that never answers would outlive the request."""
+    budget = stripe_call_budget(config)
+    limit = config["WEB_WORKER_TIMEOUT_SECONDS"] / 2
+    if budget >= limit:
+        raise NetworkBudgetTooLong(
+            f"One Stripe call may take {budget:g} s (CONSULT_STRIPE_MAX_NETWORK_RETRIES + 1 "
+            "attempts of CONSULT_STRIPE_CONNECT_TIMEOUT_SECONDS + "
+            "CONSULT_STRIPE_READ_TIMEOUT_SECONDS, plus the SDK's pauses); it must stay under "
+            f"half of CONSULT_WEB_WORKER_TIMEOUT_SECONDS ({limit:g} s)."
+        )
 
 
 def check_production(config):

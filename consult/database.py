@@ -79,14 +79,27 @@ class Write:
         """Lock the row behind `instance` until the transaction ends, and reload it.
 
         PostgreSQL takes a row lock (SELECT ... FOR UPDATE); SQLite already holds the
-        database's write lock, so only the reload happens.
+        database's write lock, so only the reload happens. Lock before changing it: the
+        reload replaces attributes set on it and not yet flushed.
         """
-        self.session.refresh(instance, with_for_update=self._postgresql or None)
+        if self._postgresql:
+            # The key alone, FOR UPDATE: a relationship loaded by an outer join would make
+            # PostgreSQL refuse to lock the whole row set of the refresh.
+            mapper = sa.inspect(instance).mapper
+            key = mapper.primary_key_from_instance(instance)
+            match = [column == value for column, value in zip(mapper.primary_key, key, strict=True)]
+            self.session.execute(sa.select(*mapper.primary_key).where(*match).with_for_update())
+        self.session.refresh(instance)
         return instance
 
     def lock_rows(self, statement, *, skip_locked=False):
-        """`statement` (a select) that row-locks what it returns; SQLite ignores the clause."""
-        return statement.with_for_update(skip_locked=skip_locked)
+        """`statement` (a select) that row-locks what it returns; SQLite ignores the clause.
+
+        Only the rows of the entity selected are locked (FOR UPDATE OF), so a relationship
+        the model loads by an outer join does not make PostgreSQL refuse the lock.
+        """
+        entity = statement.column_descriptions[0].get("entity")
+        return statement.with_for_update(skip_locked=skip_locked, of=entity)
 
     def lock_key(self, namespace, key):
         """A lock on an idea rather than a row (a local day), held until the transaction ends.
@@ -134,6 +147,25 @@ def write(session=None):
         func(*args, **kwargs)
 
 
+def release_read(session=None):
+    """End the read transaction `session` is in, keeping what it loaded, before a slow call.
+
+    Reading the booking began a transaction; a call to Stripe must not keep it open (on
+    PostgreSQL an idle transaction holds its snapshot, on SQLite its read mark). Objects stay
+    loaded, so the gateway reads them without going back to the database.
+    """
+    session = _plain(session or db.session)
+    if not session.in_transaction():
+        return
+    if session.new or session.dirty or session.deleted:
+        raise WriteOutsideBoundary("the session has changes made outside a write boundary")
+    expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire_on_commit
+
+
 def write_is_open():
     """Whether this thread is inside a write boundary (and must not call the network)."""
     return _current.get() is not None
@@ -170,19 +202,3 @@ def migration_include_object(obj, name, type_, reflected, compare_to):
     if type_ == "index" and name in UNCOMPARABLE_INDEXES:
         return False
     return not (type_ == "table" and reflected and name.startswith(UNMODELED_TABLES_PREFIX))
-
-
-# Transitional: the services still calling these move to write() in this round.
-def plain_session(session):
-    return _plain(session)
-
-
-def begin_serialized_write(session=None):
-    session = _plain(session or db.session)
-    if session.in_transaction():
-        session.commit()
-    return session.connection(execution_options={IMMEDIATE: True})
-
-
-def is_postgresql():
-    return db.engine.dialect.name == "postgresql"

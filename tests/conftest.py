@@ -143,6 +143,18 @@ def runner(app):
 
 
 @pytest.fixture
+def deliver_mail(app):
+    """deliver_mail(): send the queued mail now, as the worker does within seconds."""
+    from consult.mail.outbox import deliver_queued
+
+    def deliver(**options):
+        with app.app_context():
+            return deliver_queued(**options)
+
+    return deliver
+
+
+@pytest.fixture
 def make_user(app):
     """Build a user: make_user(role="owner", email=..., password=...)."""
     from consult.auth.models import User
@@ -192,6 +204,8 @@ def live_server(app):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     server.url = f"http://127.0.0.1:{server.server_port}"
+    # Links in emails and to the checkout are built on SITE_URL: make it this server.
+    app.config["SITE_URL"] = server.url
     yield server
     server.shutdown()
     thread.join(timeout=5)

@@ -1,72 +1,16 @@
-"""Builders for the payments tests: offers and bookings, signed events, a local Stripe stand-in."""
+"""Stripe-shaped helpers for the payments tests: signed events and a local Stripe stand-in.
+
+The rows they refer to come from tests/factories.py.
+"""
 
 import json
 import secrets
 import threading
 import time
-import uuid
-from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 import stripe
-
-from consult.booking.models import HELD, Booking, Offer
-from consult.payments.taxes import compute, profile_from_settings
-
-QUEBEC_TAXES = [
-    {"code": "GST", "name": "TPS/GST", "rate": "0.05", "registration": "123456789 RT0001"},
-    {"code": "QST", "name": "TVQ/QST", "rate": "0.09975", "registration": "1234567890 TQ0001"},
-]
-
-
-def make_offer(session, **overrides):
-    fields = {
-        "slug": f"strategy-{uuid.uuid4().hex[:6]}",
-        "title_fr": "Séance stratégique",
-        "title_en": "Strategy session",
-        "duration_minutes": 60,
-        "price_cents": 25_000,
-    }
-    fields.update(overrides)
-    offer = Offer(**fields)
-    session.add(offer)
-    session.flush()
-    return offer
-
-
-def make_booking(session, now, *, offer=None, days_ahead=3, hour=15, **overrides):
-    """A held booking for the flagship price ($250 + GST + QST = $287.44), paid by demo."""
-    offer = offer or make_offer(session)
-    day = (now + timedelta(days=days_ahead)).replace(minute=0, second=0, microsecond=0)
-    starts_at = day.replace(hour=hour)
-    breakdown = compute(offer.price_cents, profile_from_settings(QUEBEC_TAXES), offer.taxable)
-    fields = {
-        "offer": offer,
-        "status": HELD,
-        "starts_at": starts_at,
-        "ends_at": starts_at + timedelta(minutes=offer.duration_minutes),
-        "busy_starts_at": starts_at,
-        "busy_ends_at": starts_at + timedelta(minutes=offer.duration_minutes + 15),
-        "hold_expires_at": now + timedelta(minutes=30),
-        "client_name": "Camille Tremblay",
-        "client_email": f"camille-{uuid.uuid4().hex[:6]}@example.org",
-        "lang": "fr",
-        "time_zone": "America/Montreal",
-        "ics_uid": f"{uuid.uuid4()}@consult",
-        "subtotal_cents": breakdown.subtotal_cents,
-        "tax_lines": [line.as_dict() for line in breakdown.lines],
-        "total_cents": breakdown.total_cents,
-        "gateway": "demo",
-        "gateway_session_id": f"cs_demo_{secrets.token_hex(6)}",
-        "created_at": now,
-    }
-    fields.update(overrides)
-    booking = Booking(**fields)
-    session.add(booking)
-    session.flush()
-    return booking
-
 
 # ----------------------------------------------------------------------------- events
 

@@ -1,10 +1,12 @@
 """The accountant's filters: read from the query string (GET), so nothing here changes data."""
 
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectChoice, SelectField
 from wtforms.validators import AnyOf, ValidationError
 
+from ..formatting import format_month_name
 from ..payments.models import METHODS
 from . import ledger
 
@@ -100,20 +102,8 @@ class LedgerFilterForm(QueryForm):
 
 
 def period_choices():
-    months = [
-        _l("January"),
-        _l("February"),
-        _l("March"),
-        _l("April"),
-        _l("May"),
-        _l("June"),
-        _l("July"),
-        _l("August"),
-        _l("September"),
-        _l("October"),
-        _l("November"),
-        _l("December"),
-    ]
+    # Month names come from Babel, in the page's language.
+    months = [LazyString(format_month_name, number) for number in range(1, 13)]
     return [
         SelectChoice(f"{number:02d}", name, optgroup=_l("Months"))
         for number, name in enumerate(months, start=1)

@@ -125,6 +125,41 @@ class Row:
         return self.external_reference
 
 
+#: The Row fields a ledger entry stores under the same name, whether read from an ORM
+#: entry or a select's columns; `row_from()` is the one place they are mapped.
+ENTRY_FIELDS = (
+    "occurred_at",
+    "kind",
+    "number",
+    "client_name",
+    "client_email",
+    "description",
+    "subtotal_cents",
+    "total_cents",
+    "currency",
+    "method",
+    "fee_cents",
+    "net_cents",
+    "external_reference",
+    "stripe_payment_intent",
+    "stripe_charge",
+    "stripe_refund",
+    "stripe_balance_transaction",
+    "stripe_payout",
+)
+#: The outside references among them: stored as NULL when unknown, shown as "".
+REFERENCE_FIELDS = ENTRY_FIELDS[ENTRY_FIELDS.index("external_reference") :]
+
+
+def row_from(entry, *, corrects, booking_reference, taxes) -> Row:
+    """A Row from `entry`'s ENTRY_FIELDS (`entry[name]`), with what the entry does not hold
+    itself: the receipt it corrects, its booking's reference, its taxes by code."""
+    values = {name: entry[name] for name in ENTRY_FIELDS}
+    for name in REFERENCE_FIELDS:
+        values[name] = values[name] or ""
+    return Row(**values, corrects=corrects or "", booking_reference=booking_reference, taxes=taxes)
+
+
 @dataclass
 class Totals:
     """Sums over some rows; fees and nets only over the rows whose gateway told them."""
@@ -158,7 +193,9 @@ class Totals:
 
 
 @dataclass(frozen=True)
-class TaxLine:
+class TaxReportLine:
+    """One tax's line on the report (payments.taxes.TaxLine is one tax on one amount)."""
+
     code: str
     name: str
     collected_cents: int
@@ -177,7 +214,7 @@ class TaxReport:
     refunds_cents: int
     taxable_sales_cents: int
     taxable_refunds_cents: int
-    lines: tuple[TaxLine, ...]
+    lines: tuple[TaxReportLine, ...]
 
     @property
     def net_sales_cents(self) -> int:
@@ -210,7 +247,7 @@ def tax_report(period: Period, by_kind: dict[str, Totals], taxes: list[tuple[str
         taxable_sales_cents=payments.taxable_cents,
         taxable_refunds_cents=refunds.taxable_cents,
         lines=tuple(
-            TaxLine(code, name, payments.tax(code), refunds.tax(code)) for code, name in taxes
+            TaxReportLine(code, name, payments.tax(code), refunds.tax(code)) for code, name in taxes
         ),
     )
 

@@ -49,26 +49,9 @@ def _rows_select(wanted: ledger.Filter, zone: ZoneInfo, tax_codes: list[str]):
     ]
     return (
         sa.select(
-            LedgerEntry.occurred_at,
-            LedgerEntry.kind,
-            LedgerEntry.number,
+            *(getattr(LedgerEntry, name) for name in ledger.ENTRY_FIELDS),
             corrected.number.label("corrects"),
             Booking.reference.label("booking_reference"),
-            LedgerEntry.client_name,
-            LedgerEntry.client_email,
-            LedgerEntry.description,
-            LedgerEntry.subtotal_cents,
-            LedgerEntry.total_cents,
-            LedgerEntry.currency,
-            LedgerEntry.method,
-            LedgerEntry.fee_cents,
-            LedgerEntry.net_cents,
-            LedgerEntry.external_reference,
-            LedgerEntry.stripe_payment_intent,
-            LedgerEntry.stripe_charge,
-            LedgerEntry.stripe_refund,
-            LedgerEntry.stripe_balance_transaction,
-            LedgerEntry.stripe_payout,
             *taxes,
         )
         .join(Booking, Booking.id == LedgerEntry.booking_id)
@@ -80,32 +63,15 @@ def _rows_select(wanted: ledger.Filter, zone: ZoneInfo, tax_codes: list[str]):
 
 def _row(record, tax_codes: list[str]) -> ledger.Row:
     values = record._mapping
-    return ledger.Row(
-        occurred_at=values["occurred_at"],
-        kind=values["kind"],
-        number=values["number"],
-        corrects=values["corrects"] or "",
+    return ledger.row_from(
+        values,
+        corrects=values["corrects"],
         booking_reference=values["booking_reference"],
-        client_name=values["client_name"],
-        client_email=values["client_email"],
-        description=values["description"],
-        subtotal_cents=values["subtotal_cents"],
         taxes={
             code: values[f"tax_{index}"]
             for index, code in enumerate(tax_codes)
             if values[f"tax_{index}"] is not None
         },
-        total_cents=values["total_cents"],
-        currency=values["currency"],
-        method=values["method"],
-        fee_cents=values["fee_cents"],
-        net_cents=values["net_cents"],
-        external_reference=values["external_reference"] or "",
-        stripe_payment_intent=values["stripe_payment_intent"] or "",
-        stripe_charge=values["stripe_charge"] or "",
-        stripe_refund=values["stripe_refund"] or "",
-        stripe_balance_transaction=values["stripe_balance_transaction"] or "",
-        stripe_payout=values["stripe_payout"] or "",
     )
 
 
@@ -185,26 +151,9 @@ def entry_by_number(session, number: str) -> LedgerEntry | None:
 
 def row_of(entry: LedgerEntry) -> ledger.Row:
     """A loaded entry as a ledger row (the receipt page's figures)."""
-    return ledger.Row(
-        occurred_at=entry.occurred_at,
-        kind=entry.kind,
-        number=entry.number,
+    return ledger.row_from(
+        {name: getattr(entry, name) for name in ledger.ENTRY_FIELDS},
         corrects=entry.refund_of.number if entry.refund_of else "",
         booking_reference=entry.booking.reference,
-        client_name=entry.client_name,
-        client_email=entry.client_email,
-        description=entry.description,
-        subtotal_cents=entry.subtotal_cents,
         taxes={tax.code: tax.amount_cents for tax in entry.taxes},
-        total_cents=entry.total_cents,
-        currency=entry.currency,
-        method=entry.method,
-        fee_cents=entry.fee_cents,
-        net_cents=entry.net_cents,
-        external_reference=entry.external_reference or "",
-        stripe_payment_intent=entry.stripe_payment_intent or "",
-        stripe_charge=entry.stripe_charge or "",
-        stripe_refund=entry.stripe_refund or "",
-        stripe_balance_transaction=entry.stripe_balance_transaction or "",
-        stripe_payout=entry.stripe_payout or "",
     )

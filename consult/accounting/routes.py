@@ -1,11 +1,7 @@
 """The accountant's desk: the ledger, its CSV exports, the tax report, receipts and credit notes."""
 
 import secrets
-from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from babel import dates as babel_dates
-from babel.numbers import format_currency, format_percent
 from flask import (
     Blueprint,
     Response,
@@ -17,11 +13,10 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from .. import navigation
+from .. import business, navigation
 from ..auth.access import public, staff
 from ..extensions import db, utcnow
 from . import ledger, queries
@@ -46,7 +41,7 @@ def add_menu(state):
 
 
 def consultant_zone():
-    return ZoneInfo(current_app.config["TIME_ZONE"])
+    return business.current().zone
 
 
 def local_today():
@@ -67,43 +62,10 @@ def method_label(method):
     return labels.get(method, method)
 
 
-def display_locale():
-    """Amounts and dates as Canadians write them ("172,46 $", "3 novembre 2026")."""
-    return f"{get_locale().language}_CA"
-
-
 @bp.context_processor
-def formatting():
-    zone = consultant_zone()
-    locale = display_locale()
-
-    def money(cents, currency=None):
-        amount = Decimal(cents).scaleb(-2)
-        return format_currency(amount, currency or current_app.config["CURRENCY"], locale=locale)
-
-    def local_time(moment):
-        local = moment.astimezone(zone)
-        day = babel_dates.format_date(local.date(), "long", locale=locale)
-        return f"{day} {babel_dates.format_time(local.time(), 'short', locale=locale)}"
-
-    def local_stamp(moment):
-        return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
-
-    def local_date(day):
-        return babel_dates.format_date(day, "long", locale=locale)
-
-    def rate(text):
-        return format_percent(Decimal(text), locale=locale, decimal_quantization=False)
-
-    return {
-        "money": money,
-        "local_time": local_time,
-        "local_stamp": local_stamp,
-        "local_date": local_date,
-        "rate": rate,
-        "method_label": method_label,
-        "time_zone": str(zone),
-    }
+def desk_context():
+    """Money, dates and times go through consult.formatting; the zone is stated on each page."""
+    return {"method_label": method_label, "time_zone": business.current().time_zone}
 
 
 def filter_form():

@@ -5,11 +5,13 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from .. import business
 from ..auth.access import owner_only
 from ..booking.models import DateOverride, Offer, TimeOff, WeeklyHours
 from ..extensions import db, utcnow
+from ..formatting import format_date_time
 from .blueprint import bp
-from .display import desk_zone, when
+from .display import desk_zone
 from .forms import (
     WEEKDAYS,
     OverrideForm,
@@ -78,7 +80,7 @@ def _page(status=200, **forms):
     )
     preview = {}
     if chosen is not None:
-        for slot in preview_slots(db.session, chosen, now, current_app.config, PREVIEW_DAYS):
+        for slot in preview_slots(db.session, chosen, now, business.current(), PREVIEW_DAYS):
             preview.setdefault(slot.starts_at.astimezone(tz).date(), []).append(slot)
     return render_template(
         "admin/availability.html",
@@ -102,13 +104,12 @@ def availability():
 @bp.route("/availability/rules", methods=["POST"])
 @owner_only
 def availability_rules():
-    """Save the booking rules: notice, horizon, step, buffers, daily cap, time zone."""
+    """Save the booking rules: notice, horizon, step, buffers, daily cap."""
     form = RulesForm(prefix="rules")
     if not form.validate_on_submit():
         return _page(400, rules_form=form)
     rules = load_rules(db.session, current_app.config)
     values = {name: form[name].data for name in RULE_FIELDS}
-    values["time_zone"] = values["time_zone"].strip()
     save_rules(db.session, current_user, rules, values, utcnow())
     flash(_("Booking rules saved."), "success")
     return redirect(url_for("admin.availability"))
@@ -147,7 +148,6 @@ def availability_override_add():
             form.note.data,
         )
     except OverrideClash:
-        db.session.rollback()
         form.day.errors.append(_("This date already has other hours that clash with these."))
         return _page(400, override_form=form)
     flash(_("Hours for %(day)s saved.", day=override.day.isoformat()), "success")
@@ -175,7 +175,11 @@ def availability_time_off_add():
     starts_at, ends_at = form.utc_span()
     add_time_off(db.session, current_user, starts_at, ends_at, form.reason.data)
     flash(
-        _("Time off from %(start)s to %(end)s saved.", start=when(starts_at), end=when(ends_at)),
+        _(
+            "Time off from %(start)s to %(end)s saved.",
+            start=format_date_time(starts_at, style="medium"),
+            end=format_date_time(ends_at, style="medium"),
+        ),
         "success",
     )
     return redirect(url_for("admin.availability"))

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
+from .. import business
 from ..auth.access import owner_only
 from ..booking.models import (
     COMPLETED,
@@ -20,12 +21,12 @@ from ..booking.models import (
 )
 from ..booking.service import OutsidePolicy, SlotNoLongerAvailable, SlotTaken
 from ..extensions import db, utcnow
-from ..mail.outbox import deliver_after_commit
+from ..formatting import format_date, format_date_time, format_money
 from ..payments.gateways import GatewayError
 from ..payments.models import PAYMENT
 from ..payments.service import InvalidPayment, RefundTooLarge, remaining_refundable
 from .blueprint import bp
-from .display import day_label, desk_zone, money, when
+from .display import desk_zone
 from .forms import (
     CancelForm,
     ManualPaymentForm,
@@ -45,6 +46,7 @@ from .service import (
     reschedule_booking,
     reschedule_choices,
     save_notes,
+    settle_owed_refunds,
 )
 
 PER_PAGE = 50
@@ -79,7 +81,7 @@ def _refund_form(booking, formdata=None):
             _(
                 "%(number)s: %(amount)s can still be refunded",
                 number=entry.number,
-                amount=money(left, entry.currency),
+                amount=format_money(left, entry.currency),
             ),
         )
         for entry, left in _payments(booking)
@@ -93,13 +95,13 @@ def _reschedule_form(booking, formdata=None):
     if booking.status != CONFIRMED:
         form.starts_at.choices = []
         return form
-    slots = reschedule_choices(db.session, booking, utcnow(), current_app.config)
+    slots = reschedule_choices(db.session, booking, utcnow(), business.current())
     tz = desk_zone()
     form.starts_at.choices = [
         SelectChoice(
             slot.starts_at.isoformat(),
-            when(slot.starts_at),
-            optgroup=day_label(slot.starts_at.astimezone(tz).date()),
+            format_date_time(slot.starts_at, style="medium"),
+            optgroup=format_date(slot.starts_at, "full", tz),
         )
         for slot in slots[:RESCHEDULE_CHOICES]
     ]
@@ -123,6 +125,7 @@ def _page(booking, status=200, **forms):
     forms.setdefault("refund_form", _refund_form(booking, formdata=None))
     forms.setdefault("reschedule_form", _reschedule_form(booking, formdata=None))
     forms.setdefault("paid_form", _paid_form(booking, formdata=None))
+    forms.setdefault("owed_form", StatusForm(prefix="owed"))
     entries = sorted(booking.ledger_entries, key=lambda entry: (entry.occurred_at, entry.id))
     return render_template(
         "admin/booking.html",
@@ -172,10 +175,8 @@ def booking_mark(booking_id, status):
     try:
         mark_attendance(db.session, current_user, booking, status, utcnow())
     except TooEarly:
-        db.session.rollback()
         flash(_("The session has not started yet."), "error")
     except IllegalTransition:
-        db.session.rollback()
         flash(_("A booking that is not confirmed cannot be marked that way."), "error")
     else:
         if status == COMPLETED:
@@ -202,19 +203,28 @@ def booking_cancel(booking_id):
             utcnow(),
             refund=form.refund.data == "full",
             reason=form.reason.data or "",
+            business=business.current(),
+            config=current_app.config,
         )
     except OutsidePolicy:
         flash(_("Only a held or confirmed booking can be cancelled."), "error")
-    except GatewayError:
-        flash(_("The payment service refused the refund: nothing was changed."), "error")
     else:
-        deliver_after_commit()
-        if result.refunded_cents:
+        if result.refund_pending_cents:
+            flash(
+                _(
+                    "Booking %(ref)s cancelled. The payment service did not make the refund of "
+                    "%(amount)s yet: it is owed, and tried again every minute.",
+                    ref=reference,
+                    amount=format_money(result.refund_pending_cents, booking.currency),
+                ),
+                "warning",
+            )
+        elif result.refunded_cents:
             flash(
                 _(
                     "Booking %(ref)s cancelled; %(amount)s refunded.",
                     ref=reference,
-                    amount=money(result.refunded_cents, booking.currency),
+                    amount=format_money(result.refunded_cents, booking.currency),
                 ),
                 "success",
             )
@@ -235,7 +245,10 @@ def booking_refund(booking_id):
     payment, left = payments[form.payment.data]
     if form.amount.data > left:
         form.amount.errors.append(
-            _("At most %(amount)s can still be refunded.", amount=money(left, payment.currency))
+            _(
+                "At most %(amount)s can still be refunded.",
+                amount=format_money(left, payment.currency),
+            )
         )
         return _page(booking, 400, refund_form=form)
     try:
@@ -246,22 +259,29 @@ def booking_refund(booking_id):
             form.amount.data,
             reason=form.reason.data,
             now=utcnow(),
+            config=current_app.config,
         )
     except RefundTooLarge as error:
         form.amount.errors.append(
             _(
                 "At most %(amount)s can still be refunded.",
-                amount=money(error.remaining_cents, payment.currency),
+                amount=format_money(error.remaining_cents, payment.currency),
             )
         )
         return _page(db.get_or_404(Booking, booking_id), 400, refund_form=form)
     except GatewayError:
-        flash(_("The payment service refused the refund: nothing was changed."), "error")
+        flash(
+            _(
+                "The payment service did not make the refund: nothing was refunded or "
+                "recorded. Please try again in a moment."
+            ),
+            "error",
+        )
         return _back(booking)
     flash(
         _(
             "%(amount)s refunded (credit note %(number)s).",
-            amount=money(-entry.total_cents, entry.currency),
+            amount=format_money(-entry.total_cents, entry.currency),
             number=entry.number,
         ),
         "success",
@@ -279,18 +299,19 @@ def booking_reschedule(booking_id):
         return _page(booking, 400, reschedule_form=form)
     new_starts_at = datetime.fromisoformat(form.starts_at.data)
     try:
-        reschedule_booking(db.session, current_user, booking, new_starts_at, utcnow())
+        reschedule_booking(
+            db.session, current_user, booking, new_starts_at, utcnow(), business=business.current()
+        )
     except SlotTaken:
         flash(_("That time was just taken: pick another one."), "error")
     except OutsidePolicy:
         flash(_("Only a confirmed booking can be moved, and only to a free time."), "error")
     else:
-        deliver_after_commit()
         flash(
             _(
                 "Booking %(ref)s moved to %(when)s; the prospect was told.",
                 ref=booking.reference,
-                when=when(booking.starts_at, "full"),
+                when=format_date_time(booking.starts_at, style="full"),
             ),
             "success",
         )
@@ -318,6 +339,7 @@ def booking_paid(booking_id):
             paid_on=form.paid_on.data,
             reference=form.reference.data or "",
             method=form.method.data,
+            business=business.current(),
         )
     except SlotNoLongerAvailable:
         flash(_("The slot went to someone else: nothing was recorded. Return the money."), "error")
@@ -325,7 +347,6 @@ def booking_paid(booking_id):
         form.paid_on.errors.append(_("The payment date cannot be in the future."))
         return _page(db.get_or_404(Booking, booking_id), 400, paid_form=form)
     else:
-        deliver_after_commit()
         flash(
             _(
                 "Payment recorded (receipt %(number)s); booking %(ref)s is confirmed.",
@@ -334,4 +355,21 @@ def booking_paid(booking_id):
             ),
             "success",
         )
+    return _back(booking)
+
+
+@bp.route("/bookings/<int:booking_id>/refunds-owed", methods=["POST"])
+@owner_only
+def booking_settle_refunds(booking_id):
+    """Ask the payment service again for the refunds still owed on this booking."""
+    booking = db.get_or_404(Booking, booking_id)
+    if not StatusForm(prefix="owed").validate_on_submit():
+        abort(400)
+    settled, failed = settle_owed_refunds(
+        db.session, booking, config=current_app.config, now=utcnow()
+    )
+    if failed:
+        flash(_("The payment service still did not make the refund: it stays owed."), "error")
+    elif settled:
+        flash(_("The refund owed was made."), "success")
     return _back(booking)

@@ -8,10 +8,11 @@ from flask_babel import gettext as _
 from ..auth.access import owner_only
 from ..booking.models import HELD
 from ..extensions import db, utcnow
+from ..formatting import format_time
 from ..i18n import current_lang
 from .blueprint import bp
 from .calendar_grid import HOLD, OVERRIDE, SESSION, TIME_OFF, Event, lay_out
-from .display import clock, desk_zone
+from .display import desk_zone
 from .localtime import add_months, day_span, first_of_month, local_today, month_weeks, week_days
 from .queries import calendar_bookings, overrides_between, time_off_between
 
@@ -54,8 +55,8 @@ def _events(first_day, last_day, now, tz):
         else:
             label = _(
                 "Other hours: %(start)s to %(end)s",
-                start=clock(override.start_time),
-                end=clock(override.end_time),
+                start=format_time(override.start_time),
+                end=format_time(override.end_time),
             )
         if override.note:
             label = f"{label} ({override.note})"

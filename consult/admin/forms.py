@@ -4,6 +4,7 @@ import re
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -30,16 +31,26 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from .localtime import NonexistentLocalTime, local_to_utc, overlapping, start_of_day, zone
+from ..formatting import format_weekday_name
+from .localtime import NonexistentLocalTime, local_to_utc, overlapping, start_of_day
 
-WEEKDAYS = (
-    ("monday", _l("Monday")),
-    ("tuesday", _l("Tuesday")),
-    ("wednesday", _l("Wednesday")),
-    ("thursday", _l("Thursday")),
-    ("friday", _l("Friday")),
-    ("saturday", _l("Saturday")),
-    ("sunday", _l("Sunday")),
+
+def _weekday_label(index):
+    """The weekday's name in the page's language, from Babel, as a label ("Lundi", "Monday")."""
+
+    def label():
+        name = format_weekday_name(index)
+        return name[:1].upper() + name[1:]
+
+    return LazyString(label)
+
+
+#: (form field name, label) of each weekday, Monday first; the names are internal keys.
+WEEKDAYS = tuple(
+    (name, _weekday_label(index))
+    for index, name in enumerate(
+        ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+    )
 )
 #: Empty rows offered per weekday; more intervals than that stay editable (one blank row more).
 INTERVAL_ROWS = 3
@@ -121,11 +132,6 @@ class OfferForm(FlaskForm):
 
 
 class RulesForm(FlaskForm):
-    time_zone = StringField(
-        _l("Time zone"),
-        validators=[DataRequired(), Length(max=64)],
-        description=_l("The zone your hours are written in, such as America/Montreal."),
-    )
     min_notice_hours = IntegerField(
         _l("Minimum notice (hours)"),
         validators=[InputRequired(), NumberRange(min=0, max=24 * 60)],
@@ -149,13 +155,6 @@ class RulesForm(FlaskForm):
         validators=[Optional(), NumberRange(min=1, max=24)],
         description=_l("Leave empty for no limit."),
     )
-
-    def validate_time_zone(self, field):
-        try:
-            zone(field.data.strip())
-        except ValueError as error:
-            message = _l("This is not a time zone name, such as America/Montreal.")
-            raise ValidationError(message) from error
 
 
 class IntervalForm(Form):
@@ -184,13 +183,13 @@ def _interval_list(label):
 
 
 class WeeklyHoursForm(FlaskForm):
-    monday = _interval_list(_l("Monday"))
-    tuesday = _interval_list(_l("Tuesday"))
-    wednesday = _interval_list(_l("Wednesday"))
-    thursday = _interval_list(_l("Thursday"))
-    friday = _interval_list(_l("Friday"))
-    saturday = _interval_list(_l("Saturday"))
-    sunday = _interval_list(_l("Sunday"))
+    monday = _interval_list(WEEKDAYS[0][1])
+    tuesday = _interval_list(WEEKDAYS[1][1])
+    wednesday = _interval_list(WEEKDAYS[2][1])
+    thursday = _interval_list(WEEKDAYS[3][1])
+    friday = _interval_list(WEEKDAYS[4][1])
+    saturday = _interval_list(WEEKDAYS[5][1])
+    sunday = _interval_list(WEEKDAYS[6][1])
 
     def days(self):
         return [(index, label, self[name]) for index, (name, label) in enumerate(WEEKDAYS)]

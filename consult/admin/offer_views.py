@@ -47,7 +47,6 @@ def _edit(form, offer):
         try:
             saved = save_offer(db.session, current_user, offer, values)
         except SlugTaken:
-            db.session.rollback()
             form.slug.errors.append(_("Another offer already uses this address name."))
         else:
             if offer is None:

@@ -8,7 +8,13 @@ from flask_babel import lazy_gettext as _l
 from .. import navigation
 from ..auth.access import owner_only
 from ..extensions import db, utcnow
-from . import availability_views, booking_views, calendar_views, offer_views  # noqa: F401
+from . import (  # noqa: F401
+    availability_views,
+    booking_views,
+    calendar_views,
+    mail_views,
+    offer_views,
+)
 from .blueprint import bp
 from .display import desk_zone
 from .localtime import add_months, day_span, first_of_month, local_today, monday_of

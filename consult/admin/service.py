@@ -1,4 +1,4 @@
-"""The owner's changes to offers, availability and bookings, each committed with its audit entry."""
+"""The owner's changes to offers, availability and bookings, each written with its audit entry."""
 
 from dataclasses import replace
 from datetime import timedelta
@@ -16,13 +16,12 @@ from ..booking.models import (
     TimeOff,
     WeeklyHours,
 )
-from ..database import begin_serialized_write, plain_session
+from ..database import write
+from ..payments import refunds, settlement
 from ..payments import service as payments_service
-from ..payments import settlement
 from .localtime import overlapping, zone
 
 RULE_FIELDS = (
-    "time_zone",
     "min_notice_hours",
     "horizon_days",
     "slot_step_minutes",
@@ -59,26 +58,16 @@ class TooEarly(ValueError):
 
 
 def load_rules(session, config):
-    """The rules row, or unsaved defaults in the configured zone when she has none yet."""
+    """The rules row, or unsaved defaults (slots.Rules') when she has none yet."""
     rules = session.get(AvailabilityRules, 1)
     if rules is None:
-        rules = AvailabilityRules(
-            id=1,
-            time_zone=config["TIME_ZONE"],
-            min_notice_hours=24,
-            horizon_days=60,
-            slot_step_minutes=30,
-            buffer_before_minutes=0,
-            buffer_after_minutes=15,
-            daily_max_sessions=4,
-        )
+        rules = AvailabilityRules(id=1, **booking_service.rule_defaults())
     return rules
 
 
 def owner_zone(session, config):
-    """The ZoneInfo her hours are written in: the rules' zone, else the TIME_ZONE setting."""
-    rules = session.get(AvailabilityRules, 1)
-    return zone(rules.time_zone if rules else config["TIME_ZONE"])
+    """The ZoneInfo her hours are written in: the TIME_ZONE setting, its one source."""
+    return zone(config["TIME_ZONE"])
 
 
 def _hhmm(value):
@@ -91,16 +80,16 @@ def rules_snapshot(rules):
 
 def save_rules(session, user, rules, values, now):
     """Update the booking rules (creating the row the first time)."""
-    before = rules_snapshot(rules) if sa.inspect(rules).persistent else None
-    if before is None:
-        # Inserted with its defaults first: the ORM would turn a None cap back into the default.
-        session.add(rules)
-        session.flush()
-    for name in RULE_FIELDS:
-        setattr(rules, name, values[name])
-    rules.updated_at = now
-    record(session, user, "availability.rules", rules, before, rules_snapshot(rules))
-    session.commit()
+    with write(session):
+        before = rules_snapshot(rules) if sa.inspect(rules).persistent else None
+        if before is None:
+            # Inserted with its defaults first: the ORM would turn a None cap back into the default.
+            session.add(rules)
+            session.flush()
+        for name in RULE_FIELDS:
+            setattr(rules, name, values[name])
+        rules.updated_at = now
+        record(session, user, "availability.rules", rules, before, rules_snapshot(rules))
 
 
 def weekly_snapshot(session):
@@ -117,21 +106,21 @@ def weekly_snapshot(session):
 
 def replace_weekly_hours(session, user, config, intervals_by_weekday):
     """Replace the weekly hours with `{weekday: [(start, end), ...]}`; refuses overlaps."""
-    for weekday, intervals in intervals_by_weekday.items():
-        if overlapping(intervals):
-            raise OverrideClash(f"overlapping intervals on weekday {weekday}")
-    before = weekly_snapshot(session)
-    session.execute(sa.delete(WeeklyHours))
-    for weekday, intervals in sorted(intervals_by_weekday.items()):
-        for start, end in intervals:
-            session.add(WeeklyHours(weekday=weekday, start_time=start, end_time=end))
-    session.flush()
-    after = weekly_snapshot(session)
-    rules = load_rules(session, config)
-    if before != after:
-        record(session, user, "availability.weekly_hours", rules, before, after)
-    session.commit()
-    return before != after
+    with write(session):
+        for weekday, intervals in intervals_by_weekday.items():
+            if overlapping(intervals):
+                raise OverrideClash(f"overlapping intervals on weekday {weekday}")
+        before = weekly_snapshot(session)
+        session.execute(sa.delete(WeeklyHours))
+        for weekday, intervals in sorted(intervals_by_weekday.items()):
+            for start, end in intervals:
+                session.add(WeeklyHours(weekday=weekday, start_time=start, end_time=end))
+        session.flush()
+        after = weekly_snapshot(session)
+        rules = load_rules(session, config)
+        if before != after:
+            record(session, user, "availability.weekly_hours", rules, before, after)
+        return before != after
 
 
 def override_snapshot(override):
@@ -146,35 +135,42 @@ def override_snapshot(override):
 
 def add_override(session, user, day, closed, start, end, note):
     """Other hours (or none) on one local date; raises OverrideClash if it contradicts another."""
-    same_day = session.scalars(sa.select(DateOverride).where(DateOverride.day == day)).all()
-    if closed and same_day:
-        raise OverrideClash("the day already has other hours")
-    if any(other.closed for other in same_day):
-        raise OverrideClash("the day is already closed")
-    if not closed:
-        intervals = [(start, end), *((o.start_time, o.end_time) for o in same_day)]
-        if overlapping(intervals):
-            raise OverrideClash("overlaps other hours that day")
-    override = DateOverride(
-        day=day,
-        closed=closed,
-        start_time=None if closed else start,
-        end_time=None if closed else end,
-        note=note or "",
-    )
-    session.add(override)
-    session.flush()
-    record(session, user, "availability.override_add", override, None, override_snapshot(override))
-    session.commit()
-    return override
+    with write(session):
+        same_day = session.scalars(sa.select(DateOverride).where(DateOverride.day == day)).all()
+        if closed and same_day:
+            raise OverrideClash("the day already has other hours")
+        if any(other.closed for other in same_day):
+            raise OverrideClash("the day is already closed")
+        if not closed:
+            intervals = [(start, end), *((o.start_time, o.end_time) for o in same_day)]
+            if overlapping(intervals):
+                raise OverrideClash("overlaps other hours that day")
+        override = DateOverride(
+            day=day,
+            closed=closed,
+            start_time=None if closed else start,
+            end_time=None if closed else end,
+            note=note or "",
+        )
+        session.add(override)
+        session.flush()
+        record(
+            session, user, "availability.override_add", override, None, override_snapshot(override)
+        )
+        return override
 
 
 def remove_override(session, user, override):
-    record(
-        session, user, "availability.override_remove", override, override_snapshot(override), None
-    )
-    session.delete(override)
-    session.commit()
+    with write(session):
+        record(
+            session,
+            user,
+            "availability.override_remove",
+            override,
+            override_snapshot(override),
+            None,
+        )
+        session.delete(override)
 
 
 def time_off_snapshot(time_off):
@@ -187,20 +183,27 @@ def time_off_snapshot(time_off):
 
 def add_time_off(session, user, starts_at, ends_at, reason):
     """Block [starts_at, ends_at) (aware datetimes, stored in UTC)."""
-    time_off = TimeOff(starts_at=starts_at, ends_at=ends_at, reason=reason or "")
-    session.add(time_off)
-    session.flush()
-    record(session, user, "availability.time_off_add", time_off, None, time_off_snapshot(time_off))
-    session.commit()
-    return time_off
+    with write(session):
+        time_off = TimeOff(starts_at=starts_at, ends_at=ends_at, reason=reason or "")
+        session.add(time_off)
+        session.flush()
+        record(
+            session, user, "availability.time_off_add", time_off, None, time_off_snapshot(time_off)
+        )
+        return time_off
 
 
 def remove_time_off(session, user, time_off):
-    record(
-        session, user, "availability.time_off_remove", time_off, time_off_snapshot(time_off), None
-    )
-    session.delete(time_off)
-    session.commit()
+    with write(session):
+        record(
+            session,
+            user,
+            "availability.time_off_remove",
+            time_off,
+            time_off_snapshot(time_off),
+            None,
+        )
+        session.delete(time_off)
 
 
 def offer_snapshot(offer):
@@ -209,116 +212,120 @@ def offer_snapshot(offer):
 
 def save_offer(session, user, offer, values):
     """Create (offer=None) or update an offer. A new flagship takes the title from the old one."""
-    same_slug = sa.select(Offer.id).where(Offer.slug == values["slug"])
-    if offer is not None:
-        same_slug = same_slug.where(Offer.id != offer.id)
-    if session.scalar(same_slug) is not None:
-        raise SlugTaken(values["slug"])
-    before = offer_snapshot(offer) if offer is not None else None
-    if offer is None:
-        offer = Offer()
-        session.add(offer)
-    for name in OFFER_FIELDS:
-        setattr(offer, name, values[name])
-    session.flush()
-    if offer.flagship:
-        for other in session.scalars(
-            sa.select(Offer).where(Offer.flagship.is_(True), Offer.id != offer.id)
-        ):
-            other.flagship = False
-            record(session, user, "offer.update", other, {"flagship": True}, {"flagship": False})
-    record(
-        session,
-        user,
-        "offer.create" if before is None else "offer.update",
-        offer,
-        before,
-        offer_snapshot(offer),
-    )
-    session.commit()
-    return offer
+    with write(session):
+        same_slug = sa.select(Offer.id).where(Offer.slug == values["slug"])
+        if offer is not None:
+            same_slug = same_slug.where(Offer.id != offer.id)
+        if session.scalar(same_slug) is not None:
+            raise SlugTaken(values["slug"])
+        before = offer_snapshot(offer) if offer is not None else None
+        if offer is None:
+            offer = Offer()
+            session.add(offer)
+        for name in OFFER_FIELDS:
+            setattr(offer, name, values[name])
+        session.flush()
+        if offer.flagship:
+            for other in session.scalars(
+                sa.select(Offer).where(Offer.flagship.is_(True), Offer.id != offer.id)
+            ):
+                other.flagship = False
+                record(
+                    session, user, "offer.update", other, {"flagship": True}, {"flagship": False}
+                )
+        record(
+            session,
+            user,
+            "offer.create" if before is None else "offer.update",
+            offer,
+            before,
+            offer_snapshot(offer),
+        )
+        return offer
 
 
 def save_notes(session, user, booking, notes):
-    before = {"owner_notes": booking.owner_notes}
-    booking.owner_notes = notes
-    record(session, user, "booking.notes", booking, before, {"owner_notes": notes})
-    session.commit()
+    with write(session):
+        before = {"owner_notes": booking.owner_notes}
+        booking.owner_notes = notes
+        record(session, user, "booking.notes", booking, before, {"owner_notes": notes})
 
 
 def mark_attendance(session, user, booking, status, now):
     """Mark a session that has started as completed or a no-show (IllegalTransition otherwise)."""
-    if status not in (COMPLETED, NO_SHOW):
-        raise ValueError(f"not an attendance status: {status}")
-    if now < booking.starts_at:
-        raise TooEarly(booking.reference)
-    before = {"status": booking.status}
-    booking.transition(status)
-    record(session, user, f"booking.{status}", booking, before, {"status": status})
-    session.commit()
+    with write(session):
+        if status not in (COMPLETED, NO_SHOW):
+            raise ValueError(f"not an attendance status: {status}")
+        if now < booking.starts_at:
+            raise TooEarly(booking.reference)
+        before = {"status": booking.status}
+        booking.transition(status)
+        record(session, user, f"booking.{status}", booking, before, {"status": status})
 
 
 # Actions that go through the booking and payments services, which take their own locks,
 # write the audit entry in the same transaction as the change, and commit.
 
 
-def cancel_booking(session, user, booking, now, *, refund, reason):
-    """Cancel on her word; `refund` gives back all that remains paid. Commits."""
-    session = plain_session(session)
-    try:
-        return booking_service.cancel(session, booking, now, by=user, refund=refund, reason=reason)
-    except Exception:
-        session.rollback()
-        raise
+def cancel_booking(session, user, booking, now, *, refund, reason, business, config):
+    """Cancel on her word; `refund` gives back all that remains paid (after the commit)."""
+    return booking_service.cancel(
+        session,
+        booking,
+        now,
+        business=business,
+        config=config,
+        by=user,
+        refund=refund,
+        reason=reason,
+    )
 
 
-def reschedule_booking(session, user, booking, new_starts_at, now):
+def reschedule_booking(session, user, booking, new_starts_at, now, *, business):
     """Move the session to another free slot on the prospect's behalf. Commits."""
-    session = plain_session(session)
-    try:
-        return booking_service.reschedule(session, booking, new_starts_at, now, by=user)
-    except Exception:
-        session.rollback()
-        raise
+    return booking_service.reschedule(
+        session, booking, new_starts_at, now, business=business, by=user
+    )
 
 
-def refund_part(session, user, payment, amount_cents, *, reason, now):
-    """Give back part of a payment (never more than remains); audited by payments. Commits.
+def refund_part(session, user, payment, amount_cents, *, reason, now, config):
+    """Give back part of a payment (never more than remains); audited by payments.
 
-    The refund, its audit entry and its credit-note number commit together.
+    The gateway is asked first, outside any transaction; the credit note, its audit entry
+    and its number then commit together.
     """
-    session = plain_session(session)
-    begin_serialized_write(session)
-    try:
-        entry = payments_service.refund(
-            session, payment, amount_cents, reason=reason, user=user, now=now
-        )
-    except Exception:
-        session.rollback()
-        raise
-    session.commit()
-    return entry
+    return payments_service.refund(
+        session, payment, amount_cents, reason=reason, user=user, now=now, config=config
+    )
 
 
-def record_manual_payment(session, user, booking, now, **payment):
+def settle_owed_refunds(session, booking, *, config, now):
+    """Try again the refunds still owed on the booking's payments; (settled, failed)."""
+    ids = [payment.id for payment in payments_service.payments_of(session, booking)]
+    return refunds.settle_owed(session, config=config, now=now, payment_ids=ids)
+
+
+def record_manual_payment(session, user, booking, now, *, business, **payment):
     """Money received outside a gateway: record it and confirm the booking. Commits.
 
     `payment` holds amount_cents, paid_on, reference and method; payments audits it.
     """
-    return settlement.mark_paid_manually(session, booking, user=user, now=now, **payment)
-
-
-def reschedule_choices(session, booking, now, config):
-    """The free slots she may move a confirmed booking to: her rules, without the notice."""
-    availability = booking_service.load_availability(session, config)
-    availability = replace(availability, rules=replace(availability.rules, min_notice_hours=0))
-    return booking_service.find_open_slots(
-        session, booking.offer, now, config, exclude_id=booking.id, availability=availability
+    return settlement.mark_paid_manually(
+        session, booking, user=user, business=business, now=now, **payment
     )
 
 
-def preview_slots(session, offer, now, config, days=14):
+def reschedule_choices(session, booking, now, business):
+    """The free slots she may move a confirmed booking to: her rules, without the notice."""
+    availability = booking_service.load_availability(session, business)
+    availability = replace(availability, rules=replace(availability.rules, min_notice_hours=0))
+    return booking_service.find_open_slots(
+        session, booking.offer, now, business, exclude_id=booking.id, availability=availability
+    )
+
+
+def preview_slots(session, offer, now, business, days=14):
     """The offer's free slots over the next `days` days, as the rules stand."""
     return booking_service.find_open_slots(
-        session, offer, now, config, until=now + timedelta(days=days)
+        session, offer, now, business, until=now + timedelta(days=days)
     )

@@ -75,8 +75,7 @@ def too_many_attempts(error):
 
 
 def complete_login(user, target):
-    user.last_login_at = utcnow()
-    db.session.commit()
+    service.record_sign_in(db.session, user, utcnow())
     login_user(user, remember=True)
     return redirect(target if is_safe_next(target) else home_for(user))
 
@@ -159,7 +158,6 @@ def change_password():
         except service.WrongPassword:
             form.current_password.errors.append(_("This is not your current password."))
         else:
-            db.session.commit()
             login_user(user, remember=True)  # the new session token, for this browser only
             flash(_("Your password is changed. Your other sessions are signed out."), "success")
             return redirect(url_for("auth.account"))
@@ -186,7 +184,6 @@ def two_factor_setup():
         except service.WrongCode:
             form.code.errors.append(_("This code is not valid. Check the clock of your phone."))
         else:
-            db.session.commit()
             session.pop(SETUP_SECRET, None)
             flash(_("Two-factor sign-in is on."), "success")
             return render_template("auth/recovery_codes.html", codes=codes)
@@ -212,7 +209,6 @@ def two_factor_disable():
         except service.WrongPassword:
             form.password.errors.append(_("This is not your current password."))
         else:
-            db.session.commit()
             flash(_("Two-factor sign-in is off."), "success")
             return redirect(url_for("auth.account"))
     return render_template(
@@ -236,7 +232,6 @@ def replace_recovery_codes():
         except service.WrongPassword:
             form.password.errors.append(_("This is not your current password."))
         else:
-            db.session.commit()
             return render_template("auth/recovery_codes.html", codes=codes)
     return render_template(
         "auth/two_factor_on.html",

@@ -5,7 +5,6 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from ..extensions import db, utcnow
-from ..mail.outbox import deliver_queued
 from . import service
 
 
@@ -20,10 +19,17 @@ def release_holds():
 @click.command("send-reminders")
 @with_appcontext
 def send_reminders():
-    """Email each client whose session starts within REMINDER_HOURS; never twice."""
-    count = service.send_due_reminders(db.session, utcnow(), current_app.config)
-    sent, failed = deliver_queued()
-    click.echo(f"Queued {count} reminder(s); sent {sent} message(s), {failed} failed.")
+    """Queue a reminder for each session starting within REMINDER_HOURS; never twice.
+
+    The worker (or send-mail) delivers them. Exits 1 when queueing failed.
+    """
+    try:
+        count = service.send_due_reminders(db.session, utcnow(), current_app.config)
+    except Exception as error:
+        current_app.logger.exception("queueing reminders failed")
+        click.echo(f"Queueing reminders failed: {error}", err=True)
+        raise SystemExit(1) from error
+    click.echo(f"Queued {count} reminder(s); the worker or send-mail delivers them.")
 
 
 def register(group):

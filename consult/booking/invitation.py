@@ -1,6 +1,9 @@
-"""Calendar invitations (.ics) for a session: one stable UID, SEQUENCE grows with each change.
+"""A session as iCalendar: the one VEVENT builder for a booking's UID, and its invitation.
 
-Pure: plain values in, the text of an iCalendar file out. Times are written in UTC.
+Every copy of a session (the invitation attached to her prospect's email, the owner's
+private feed, her CalDAV calendar) is built by `session_event()`, so they stay one event:
+same UID, SEQUENCE growing with each change, times in UTC. Pure: plain values in, iCalendar
+out.
 """
 
 from dataclasses import dataclass
@@ -8,8 +11,40 @@ from datetime import UTC, datetime
 
 from icalendar import Calendar, Event, vCalAddress, vText
 
+PRODID = "-//consult//sessions//EN"
+
 REQUEST = "REQUEST"
 CANCEL = "CANCEL"
+
+
+def session_event(
+    uid, sequence, starts_at, ends_at, summary, description, now, *, cancelled=False, url=""
+):
+    """One session's VEVENT; `url`, when given, links to the page that manages it."""
+    event = Event()
+    event.add("uid", uid)
+    event.add("sequence", sequence)
+    event.add("dtstamp", now.astimezone(UTC))
+    event.add("dtstart", starts_at.astimezone(UTC))
+    event.add("dtend", ends_at.astimezone(UTC))
+    event.add("summary", summary)
+    event.add("description", description)
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    event.add("transp", "OPAQUE")
+    if url:
+        event.add("url", url)
+    return event
+
+
+def new_calendar(name=None):
+    """An empty VCALENDAR of this site's, named for a calendar app's list when `name`."""
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    if name:
+        calendar.add("x-wr-calname", name)
+    return calendar
 
 
 @dataclass(frozen=True)
@@ -29,23 +64,20 @@ class Invitation:
 
 def ics_text(invitation, method, now):
     """The .ics file: METHOD:REQUEST for a new or moved session, METHOD:CANCEL to cancel."""
-    calendar = Calendar()
-    calendar.add("prodid", "-//consult//booking//EN")
-    calendar.add("version", "2.0")
+    calendar = new_calendar()
     calendar.add("method", method)
 
-    event = Event()
-    event.add("uid", invitation.uid)
-    event.add("sequence", invitation.sequence)
-    event.add("dtstamp", now.astimezone(UTC))
-    event.add("dtstart", invitation.starts_at.astimezone(UTC))
-    event.add("dtend", invitation.ends_at.astimezone(UTC))
-    event.add("summary", invitation.summary)
-    event.add("description", invitation.description)
-    event.add("status", "CANCELLED" if method == CANCEL else "CONFIRMED")
-    if invitation.url:
-        event.add("url", invitation.url)
-
+    event = session_event(
+        invitation.uid,
+        invitation.sequence,
+        invitation.starts_at,
+        invitation.ends_at,
+        invitation.summary,
+        invitation.description,
+        now,
+        cancelled=method == CANCEL,
+        url=invitation.url,
+    )
     organizer = vCalAddress(f"mailto:{invitation.organizer_email}")
     organizer.params["cn"] = vText(invitation.organizer_name)
     event.add("organizer", organizer)

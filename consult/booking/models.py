@@ -8,6 +8,10 @@ from sqlalchemy import orm as so
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 
 from ..extensions import UTCDateTime, db, utcnow
+from .slots import Rules
+
+#: The booking rules a new install starts with (slots.Rules' defaults, written once).
+DEFAULT_RULES = Rules()
 
 
 class Offer(db.Model):
@@ -182,15 +186,20 @@ class AvailabilityRules(db.Model):
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    #: The IANA zone the weekly hours and overrides are written in.
-    time_zone: so.Mapped[str] = so.mapped_column(sa.String(64), default="America/Montreal")
-    min_notice_hours: so.Mapped[int] = so.mapped_column(default=24)
-    horizon_days: so.Mapped[int] = so.mapped_column(default=60)
-    slot_step_minutes: so.Mapped[int] = so.mapped_column(default=30)
-    buffer_before_minutes: so.Mapped[int] = so.mapped_column(default=0)
-    buffer_after_minutes: so.Mapped[int] = so.mapped_column(default=15)
+    # No zone of its own: the weekly hours and overrides are in the TIME_ZONE setting's.
+    min_notice_hours: so.Mapped[int] = so.mapped_column(default=DEFAULT_RULES.min_notice_hours)
+    horizon_days: so.Mapped[int] = so.mapped_column(default=DEFAULT_RULES.horizon_days)
+    slot_step_minutes: so.Mapped[int] = so.mapped_column(default=DEFAULT_RULES.slot_step_minutes)
+    buffer_before_minutes: so.Mapped[int] = so.mapped_column(
+        default=DEFAULT_RULES.buffer_before_minutes
+    )
+    buffer_after_minutes: so.Mapped[int] = so.mapped_column(
+        default=DEFAULT_RULES.buffer_after_minutes
+    )
     #: At most this many sessions on one local day; None for no cap.
-    daily_max_sessions: so.Mapped[int | None] = so.mapped_column(default=4)
+    daily_max_sessions: so.Mapped[int | None] = so.mapped_column(
+        default=DEFAULT_RULES.daily_max_sessions
+    )
     updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -1,36 +1,31 @@
 """The prospect's path: offers, free slots in her zone, intake, hold, status, her own link."""
 
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
 import sqlalchemy as sa
-from babel.numbers import format_currency
 from flask import (
     Blueprint,
     abort,
     current_app,
     flash,
-    g,
     redirect,
     render_template,
     request,
     url_for,
 )
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from .. import navigation
+from .. import business, navigation
 from ..auth.access import public
-from ..database import begin_serialized_write
 from ..extensions import db, utcnow
+from ..formatting import format_money
 from ..i18n import current_lang
-from ..mail.outbox import deliver_after_commit
-from ..payments.service import PaymentUnavailable, checkout_url, hold_minutes
-from ..payments.taxes import compute, profile_from_settings
-from . import display, policy, service, slots
+from ..payments.service import HoldLapsed, PaymentUnavailable, hold_minutes, start_checkout
+from ..payments.taxes import compute
+from . import policy, service, slots
 from .forms import ActionForm, IntakeForm, RescheduleForm
 from .models import HELD, Booking, Offer
 
@@ -50,20 +45,6 @@ RULE_MESSAGES = {
 def setup(state):
     app = state.app
     navigation.add_public(app, "booking.offers", _l("Book a session"), 30)
-    app.add_template_filter(lambda moment, zone: display.when(moment, zone, _lang()), "when")
-    app.add_template_filter(lambda moment, zone: display.clock(moment, zone, _lang()), "clock")
-    app.add_template_filter(lambda day: display.day_name(day, _lang()), "day_name")
-    app.add_template_filter(money, "money")
-    app.add_template_global(display.zone_label, "zone_label")
-
-
-def _lang():
-    return str(get_locale() or "fr")
-
-
-def money(cents, currency="CAD"):
-    """Cents as the reader's currency text: "172,46 $" or "CA$172.46"."""
-    return format_currency(Decimal(cents) / 100, currency, locale=_lang())
 
 
 @cache
@@ -96,9 +77,7 @@ def reader_zone():
 
 def owner_zone():
     """The consultant's zone, read once per request."""
-    if "booking_owner_zone" not in g:
-        g.booking_owner_zone = service.owner_zone(db.session, current_app.config)
-    return g.booking_owner_zone
+    return business.current().time_zone
 
 
 def _offer_or_404(slug):
@@ -140,7 +119,7 @@ def _picker(offer, now, exclude_id=None):
     """Days with free slots and the chosen day's slots, in the reader's zone."""
     zone = reader_zone()
     free = service.find_open_slots(
-        db.session, offer, now, current_app.config, exclude_id=exclude_id
+        db.session, offer, now, business.current(), exclude_id=exclude_id
     )
     days = slots.by_local_day(free, zone)
     try:
@@ -170,7 +149,7 @@ def offers():
 
 
 def _prices(offers):
-    profile = profile_from_settings(current_app.config["TAXES"])
+    profile = business.current().taxes
     return {offer.id: compute(offer.price_cents, profile, offer.taxable) for offer in offers}
 
 
@@ -210,7 +189,7 @@ def reserve(slug):
                 time_zone=zone,
                 gateway=config["PAYMENT_GATEWAY"],
                 hold_minutes=hold_minutes(config),
-                config=config,
+                business=business.current(),
                 now=utcnow(),
             )
         except service.SlotTaken as taken:
@@ -244,19 +223,25 @@ def _slot_taken(offer, taken, zone, booking=None):
 
 
 def _to_checkout(booking):
-    """Hand the held booking over to the payment gateway."""
-    # Recording the checkout writes again: on SQLite, queue for the write lock up front
-    # rather than fail on upgrading a read while other reservations hold it.
-    begin_serialized_write(db.session())
+    """Hand the held booking over to the payment gateway; her hold stays if it fails."""
     try:
-        return redirect(checkout_url(booking))
+        url = start_checkout(
+            db.session,
+            booking,
+            business=business.current(),
+            config=current_app.config,
+            now=utcnow(),
+        )
     except PaymentUnavailable:
-        db.session.rollback()
         flash(
             _("The payment service did not answer. Your time is still held: please try again."),
             "error",
         )
         return redirect(url_for(".status", token=booking.manage_token))
+    except HoldLapsed:
+        flash(_("Your hold on this time has ended: please choose a time again."), "warning")
+        return redirect(url_for(".status", token=booking.manage_token))
+    return redirect(url)
 
 
 @bp.route("/book/status/<token>/pay", methods=["POST"])
@@ -294,7 +279,7 @@ def manage(token):
     """The prospect's own page: her booking, and what she may still change."""
     booking = _booking_or_404(token)
     now = utcnow()
-    rules = policy.policy_from_settings(current_app.config)
+    rules = business.current().policy
     move = service.move_decision(booking, rules, now)
     return _private(
         render_template(
@@ -321,16 +306,21 @@ def cancel(token):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        result = service.cancel(db.session, booking, utcnow())
+        result = service.cancel(
+            db.session,
+            booking,
+            utcnow(),
+            business=business.current(),
+            config=current_app.config,
+        )
     except service.OutsidePolicy as refused:
         flash(_rule_message(refused.rule), "error")
         return redirect(url_for(".manage", token=token))
-    deliver_after_commit()
     if result.refunded_cents:
         flash(
             _(
                 "Your session is cancelled. %(amount)s will be refunded to your card.",
-                amount=money(result.refunded_cents, booking.currency),
+                amount=format_money(result.refunded_cents, booking.currency),
             ),
             "success",
         )
@@ -345,7 +335,7 @@ def reschedule(token):
     """Choose another slot for a confirmed session, then confirm the move."""
     booking = _booking_or_404(token)
     now = utcnow()
-    decision = service.move_decision(booking, policy.policy_from_settings(current_app.config), now)
+    decision = service.move_decision(booking, business.current().policy, now)
     if not decision.allowed:
         flash(_rule_message(decision.broken_rule), "error")
         return redirect(url_for(".manage", token=token))
@@ -355,13 +345,12 @@ def reschedule(token):
         if new_start is None:
             abort(400)
         try:
-            service.reschedule(db.session, booking, new_start, now)
+            service.reschedule(db.session, booking, new_start, now, business=business.current())
         except service.SlotTaken as taken:
             return _slot_taken(booking.offer, taken, reader_zone(), booking=booking)
         except service.OutsidePolicy as refused:
             flash(_rule_message(refused.rule), "error")
             return redirect(url_for(".reschedule", token=token, tz=reader_zone()))
-        deliver_after_commit()
         flash(_("Your session has moved. A new invitation is on its way."), "success")
         return redirect(url_for(".manage", token=token))
     chosen = _parse_start(request.args.get("start"))

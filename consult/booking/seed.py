@@ -68,7 +68,7 @@ DEMO_OFFERS = [
 
 def seed(session, now):
     if session.scalar(sa.select(AvailabilityRules.id).limit(1)) is None:
-        session.add(AvailabilityRules(time_zone="America/Montreal", updated_at=now))
+        session.add(AvailabilityRules(updated_at=now))
     if session.scalar(sa.select(WeeklyHours.id).limit(1)) is None:
         session.add_all(
             WeeklyHours(weekday=weekday, start_time=start, end_time=end)

@@ -1,26 +1,28 @@
 """Booking operations: reserve a slot as a hold, confirm it on payment, release, cancel, move.
 
-Each function takes the session and `now`. reserve, cancel, reschedule, release_expired_holds
-and send_due_reminders own their transaction and commit; confirm_paid and release_hold run
-inside the caller's (a payment event's) transaction and only flush, so the event, the ledger
-and the booking commit together.
+Each use case takes the session, the owner's Business settings and `now`, and runs in one
+write boundary (database.write): reserve, cancel, reschedule, release_expired_holds and each
+reminder claim commit on their own; confirm_paid and release_hold join the caller's write
+(a payment event's), so the event, the ledger and the booking commit together. Nothing here
+calls the network: a refund a cancellation gives is owed, and made after the commit.
 """
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
+from .. import business as business_settings
 from ..audit import record
-from ..database import begin_serialized_write, plain_session
+from ..database import write
 from ..mail.outbox import queue_templated
+from ..payments import refunds
 from ..payments import service as payments
-from ..payments.taxes import compute, profile_from_settings
+from ..payments.taxes import compute
 from . import invitation, policy, slots
 from .models import (
     BLOCKING,
@@ -80,21 +82,25 @@ class Availability:
     overrides: list
 
 
-def load_availability(session, config):
-    """The owner's rules and hours as plain values (defaults when she has set none)."""
+#: The rules the owner sets on her desk: every slots.Rules field but the zone, which is the
+#: business's own. Their defaults are slots.Rules' defaults, the one place they are written.
+RULE_NAMES = tuple(field.name for field in fields(slots.Rules) if field.name != "time_zone")
+
+
+def rule_defaults():
+    """The booking rules a new install starts with, by name."""
+    defaults = slots.Rules()
+    return {name: getattr(defaults, name) for name in RULE_NAMES}
+
+
+def load_availability(session, business):
+    """The owner's rules and hours as plain values (defaults when she has set none).
+
+    Her hours are written in the business's zone, the one source of her time zone.
+    """
     row = session.scalar(sa.select(AvailabilityRules).order_by(AvailabilityRules.id).limit(1))
-    if row is None:
-        rules = slots.Rules(time_zone=config["TIME_ZONE"])
-    else:
-        rules = slots.Rules(
-            time_zone=row.time_zone,
-            min_notice_hours=row.min_notice_hours,
-            horizon_days=row.horizon_days,
-            slot_step_minutes=row.slot_step_minutes,
-            buffer_before_minutes=row.buffer_before_minutes,
-            buffer_after_minutes=row.buffer_after_minutes,
-            daily_max_sessions=row.daily_max_sessions,
-        )
+    values = {} if row is None else {name: getattr(row, name) for name in RULE_NAMES}
+    rules = slots.Rules(time_zone=business.time_zone, **values)
     weekly = [
         slots.OpenHours(hours.weekday, hours.start_time, hours.end_time)
         for hours in session.scalars(sa.select(WeeklyHours))
@@ -104,12 +110,6 @@ def load_availability(session, config):
         for row in session.scalars(sa.select(DateOverride))
     ]
     return Availability(rules, weekly, overrides)
-
-
-def owner_zone(session, config):
-    """The zone the consultant's hours are written in."""
-    zone = session.scalar(sa.select(AvailabilityRules.time_zone).order_by(AvailabilityRules.id))
-    return zone or config["TIME_ZONE"]
 
 
 def _live(now):
@@ -142,10 +142,10 @@ def blocked_spans(session, start, end):
 
 
 def find_open_slots(
-    session, offer, now, config, since=None, until=None, exclude_id=None, availability=None
+    session, offer, now, business, since=None, until=None, exclude_id=None, availability=None
 ):
     """The offer's free slots from the database's rules and busy times."""
-    availability = availability or load_availability(session, config)
+    availability = availability or load_availability(session, business)
     rules = availability.rules
     start = since or now
     end = (until or now + timedelta(days=rules.horizon_days)) + timedelta(
@@ -166,11 +166,11 @@ def find_open_slots(
     )
 
 
-def _check_slot(session, offer, starts_at, now, config, availability, exclude_id=None):
+def _check_slot(session, offer, starts_at, now, business, availability, exclude_id=None):
     """Raise unless `starts_at` is an open slot of the offer right now."""
     window = {"since": starts_at, "until": starts_at}
     free = find_open_slots(
-        session, offer, now, config, exclude_id=exclude_id, availability=availability, **window
+        session, offer, now, business, exclude_id=exclude_id, availability=availability, **window
     )
     if any(slot.starts_at == starts_at for slot in free):
         return
@@ -186,23 +186,25 @@ def _check_slot(session, offer, starts_at, now, config, availability, exclude_id
     )
     if not without_bookings:
         raise OutsidePolicy(NOT_OFFERED, f"{starts_at:%Y-%m-%d %H:%M} UTC is not offered")
-    raise SlotTaken(starts_at, next_free_slots(session, offer, starts_at, now, config, exclude_id))
-
-
-def next_free_slots(session, offer, after, now, config, exclude_id=None):
-    return slots.next_after(
-        find_open_slots(session, offer, now, config, exclude_id=exclude_id), after, NEXT_SLOTS
+    raise SlotTaken(
+        starts_at, next_free_slots(session, offer, starts_at, now, business, exclude_id)
     )
 
 
-def _lock_local_day(session, starts_at, rules):
-    """With a daily cap, reservations for one local day take turns on PostgreSQL, so two
-    sessions on different slots cannot both take the day's last place (the exclusion
-    constraint only sees overlaps). SQLite's serialized write already orders them."""
-    if rules.daily_max_sessions is None or _is_sqlite(session):
+def next_free_slots(session, offer, after, now, business, exclude_id=None):
+    return slots.next_after(
+        find_open_slots(session, offer, now, business, exclude_id=exclude_id), after, NEXT_SLOTS
+    )
+
+
+def _lock_local_day(tx, starts_at, rules):
+    """With a daily cap, reservations for one local day take turns, so two sessions on
+    different slots cannot both take the day's last place (the exclusion constraint only
+    sees overlaps)."""
+    if rules.daily_max_sessions is None:
         return
     day = starts_at.astimezone(ZoneInfo(rules.time_zone)).date()
-    session.execute(sa.select(sa.func.pg_advisory_xact_lock(DAY_LOCK_CLASS, day.toordinal())))
+    tx.lock_key(DAY_LOCK_CLASS, day.toordinal())
 
 
 def _expire_stale_holds(session, busy_start, busy_end, now, exclude_id=None):
@@ -224,21 +226,8 @@ def _is_overlap_refusal(error):
     return getattr(diag, "constraint_name", None) == OVERLAP_CONSTRAINT
 
 
-def _is_sqlite(session):
-    return session.get_bind().dialect.name == "sqlite"
-
-
-def _lock(session, booking, *, own_transaction):
-    """Serialize changes to this booking: the write lock on SQLite, a row lock on PostgreSQL.
-
-    With `own_transaction`, SQLite's lock is taken afresh (what was read is reloaded);
-    otherwise the caller's open transaction is kept and is expected to hold the lock.
-    """
-    if not _is_sqlite(session):
-        session.execute(sa.select(Booking.id).where(Booking.id == booking.id).with_for_update())
-        session.refresh(booking)
-    elif own_transaction or not plain_session(session).in_transaction():
-        begin_serialized_write(plain_session(session))
+class _Overlap(Exception):
+    """The database refused an overlapping busy interval; the write has rolled back."""
 
 
 # ----------------------------------------------------------------------------- reserve
@@ -257,31 +246,58 @@ INTAKE_FIELDS = {
 
 
 def reserve(
-    session, *, offer, starts_at, intake, lang, time_zone, gateway, hold_minutes, config, now
+    session, *, offer, starts_at, intake, lang, time_zone, gateway, hold_minutes, business, now
 ):
     """Hold `starts_at` for the prospect until now + hold_minutes; commit and return it.
 
-    Raises SlotTaken when someone else has it (with the next free slots) and OutsidePolicy
-    when it was never an open slot. `intake` maps the INTAKE_FIELDS keys to the answers.
+    Her own live hold of that slot (same offer, start and email), asked again, is hers: her
+    answers are updated and it is returned, so she goes back to payment. Raises SlotTaken
+    when someone else has it (with the next free slots) and OutsidePolicy when it was never
+    an open slot. `intake` maps the INTAKE_FIELDS keys to the answers.
     """
-    if _is_sqlite(session):
-        begin_serialized_write(plain_session(session))
+    try:
+        with write(session) as tx:
+            return _reserve(
+                tx,
+                offer=offer,
+                starts_at=starts_at,
+                intake=intake,
+                lang=lang,
+                time_zone=time_zone,
+                gateway=gateway,
+                hold_minutes=hold_minutes,
+                business=business,
+                now=now,
+            )
+    except _Overlap:
+        raise SlotTaken(
+            starts_at, next_free_slots(session, offer, starts_at, now, business)
+        ) from None
+
+
+def _reserve(
+    tx, *, offer, starts_at, intake, lang, time_zone, gateway, hold_minutes, business, now
+):
+    session = tx.session
     if not offer.active:
         raise OutsidePolicy(OFFER_INACTIVE)
-    availability = load_availability(session, config)
+    answers = {column: intake[key] for key, column in INTAKE_FIELDS.items() if key in intake}
+    availability = load_availability(session, business)
     rules = availability.rules
+    _lock_local_day(tx, starts_at, rules)
+    own = _her_live_hold(tx, offer, starts_at, intake.get("email"), now)
+    if own is not None:
+        for column, value in answers.items():
+            setattr(own, column, value)
+        own.lang, own.time_zone = lang, time_zone
+        return own
     ends_at = starts_at + timedelta(minutes=offer.duration_minutes)
     busy_start = starts_at - timedelta(minutes=rules.buffer_before_minutes)
     busy_end = ends_at + timedelta(minutes=rules.buffer_after_minutes)
-    _lock_local_day(session, starts_at, rules)
     _expire_stale_holds(session, busy_start, busy_end, now)
-    try:
-        _check_slot(session, offer, starts_at, now, config, availability)
-    except (SlotTaken, OutsidePolicy):
-        session.rollback()
-        raise
+    _check_slot(session, offer, starts_at, now, business, availability)
 
-    breakdown = compute(offer.price_cents, profile_from_settings(config["TAXES"]), offer.taxable)
+    breakdown = compute(offer.price_cents, business.taxes, offer.taxable)
     booking = Booking(
         offer=offer,
         status=HELD,
@@ -299,33 +315,55 @@ def reserve(
         currency=offer.currency,
         gateway=gateway,
         created_at=now,
-        **{column: intake[key] for key, column in INTAKE_FIELDS.items() if key in intake},
+        **answers,
     )
     session.add(booking)
     try:
         session.flush()
     except IntegrityError as error:
-        session.rollback()
         if not _is_overlap_refusal(error):
             raise
-        raise SlotTaken(
-            starts_at, next_free_slots(session, offer, starts_at, now, config)
-        ) from None
-    session.commit()
+        raise _Overlap from None
     return booking
+
+
+def _her_live_hold(tx, offer, starts_at, email, now):
+    """Her own hold of this slot, still live, when she submits the form for it again."""
+    if not email:
+        return None
+    return tx.session.scalar(
+        tx.lock_rows(
+            sa.select(Booking)
+            .where(
+                Booking.offer_id == offer.id,
+                Booking.starts_at == starts_at,
+                Booking.status == HELD,
+                Booking.hold_expires_at > now,
+                sa.func.lower(Booking.client_email) == email.strip().lower(),
+            )
+            .order_by(Booking.id.desc())
+            .limit(1)
+        )
+    )
 
 
 # ----------------------------------------------------------------------------- payment
 
 
-def confirm_paid(session, booking, now):
+def confirm_paid(session, booking, now, *, business):
     """A verified payment confirms the booking (held, or expired but still free); idempotent.
 
     Raises SlotNoLongerAvailable when the slot went to someone else or the booking was
     cancelled: the caller refunds. Queues the prospect's confirmation with its invitation
-    and the owner's notice. Flushes; the caller commits.
+    and the owner's notice. Joins the caller's write (commits when called on its own).
     """
-    _lock(session, booking, own_transaction=False)
+    with write(session) as tx:
+        return _confirm_paid(tx, booking, now, business)
+
+
+def _confirm_paid(tx, booking, now, business):
+    session = tx.session
+    tx.lock(booking)
     if booking.status not in (HELD, EXPIRED):
         if booking.status == CANCELLED:
             raise SlotNoLongerAvailable(f"booking {booking.reference} was cancelled")
@@ -333,7 +371,7 @@ def confirm_paid(session, booking, now):
     _expire_stale_holds(session, booking.busy_starts_at, booking.busy_ends_at, now, booking.id)
     if booked_spans(session, booking.busy_starts_at, booking.busy_ends_at, now, booking.id):
         raise SlotNoLongerAvailable(f"booking {booking.reference}: its slot was taken")
-    if not booking.hold_is_live(now) and _day_is_full(session, booking, now):
+    if not booking.hold_is_live(now) and _day_is_full(tx, booking, now, business):
         raise SlotNoLongerAvailable(f"booking {booking.reference}: its day is now full")
     try:
         with session.begin_nested():
@@ -344,20 +382,21 @@ def confirm_paid(session, booking, now):
             raise
         session.refresh(booking)
         raise SlotNoLongerAvailable(f"booking {booking.reference}: its slot was taken") from None
-    _queue_confirmation(session, booking, now)
+    _queue_confirmation(booking, now, business)
     return booking
 
 
-def _day_is_full(session, booking, now):
+def _day_is_full(tx, booking, now, business):
     """Whether the other live sessions of the booking's local day already reach the cap.
 
     A live hold counted toward the cap when it was reserved; a lapsed one did not, and other
     sessions may have taken the day's last places since.
     """
-    rules = load_availability(session, current_app.config).rules
+    session = tx.session
+    rules = load_availability(session, business).rules
     if rules.daily_max_sessions is None:
         return False
-    _lock_local_day(session, booking.starts_at, rules)
+    _lock_local_day(tx, booking.starts_at, rules)
     zone = ZoneInfo(rules.time_zone)
     day = booking.starts_at.astimezone(zone).date()
     day_start = datetime.combine(day, time(), zone)
@@ -372,21 +411,22 @@ def _day_is_full(session, booking, now):
 
 def release_hold(session, booking, now):
     """The hold ends without payment (checkout expired or declined); no-op unless held."""
-    if booking.status == HELD:
-        booking.transition(EXPIRED)
-        session.flush()
+    with write(session):
+        if booking.status == HELD:
+            booking.transition(EXPIRED)
+            session.flush()
     return booking
 
 
 def release_expired_holds(session, now):
     """Mark every hold past its deadline as expired; returns how many. Idempotent."""
-    result = session.execute(
-        sa.update(Booking)
-        .where(Booking.status == HELD, Booking.hold_expires_at <= now)
-        .values(status=EXPIRED)
-        .execution_options(synchronize_session=False)
-    )
-    session.commit()
+    with write(session):
+        result = session.execute(
+            sa.update(Booking)
+            .where(Booking.status == HELD, Booking.hold_expires_at <= now)
+            .values(status=EXPIRED)
+            .execution_options(synchronize_session=False)
+        )
     return result.rowcount
 
 
@@ -398,18 +438,32 @@ class Cancellation:
     booking: Booking
     #: What goes back to the prospect, in cents (0 when nothing was paid or refunded).
     refunded_cents: int
+    #: Of that, what the gateway has not made yet (it did not answer): owed, retried later.
+    refund_pending_cents: int = 0
 
 
-def cancel(session, booking, now, *, by=None, refund=None, reason=""):
-    """Cancel a held or confirmed booking and commit.
+def cancel(session, booking, now, *, business, config, by=None, refund=None, reason=""):
+    """Cancel a held or confirmed booking and commit; the refund is made after the commit.
 
     A prospect (`by=None`) follows the policy: refused once the session started, refunded in
     full inside the free-cancellation window, not after. The owner (`by=user`) may cancel
-    any held or confirmed booking; she refunds in full unless `refund=False`.
+    any held or confirmed booking; she refunds in full unless `refund=False`. The refund is
+    owed on the payments in the write, then asked of the gateway (`config` says which)
+    once it has committed; if the gateway fails, it stays owed and the worker retries.
     """
-    _lock(session, booking, own_transaction=True)
-    rules = policy.policy_from_settings(current_app.config)
-    decision = policy.can_cancel(rules, status=booking.status, starts_at=booking.starts_at, now=now)
+    with write(session) as tx:
+        owed = _cancel(tx, booking, now, business, config, by=by, refund=refund, reason=reason)
+    refunded_cents = sum(amount for _payment, amount in owed)
+    pending = sum(payment.refund_owed_cents or 0 for payment, _amount in owed)
+    return Cancellation(booking, refunded_cents, pending)
+
+
+def _cancel(tx, booking, now, business, config, *, by, refund, reason):
+    session = tx.session
+    tx.lock(booking)
+    decision = policy.can_cancel(
+        business.policy, status=booking.status, starts_at=booking.starts_at, now=now
+    )
     if by is None:
         if not decision.allowed:
             raise OutsidePolicy(decision.broken_rule)
@@ -423,15 +477,25 @@ def cancel(session, booking, now, *, by=None, refund=None, reason=""):
     booking.transition(CANCELLED)
     booking.cancelled_at = now
     booking.cancel_reason = reason
-    refunds = []
+    owed = []
     if give_refund:
-        refunds = payments.refund_booking_in_full(
-            session, booking, reason=reason or "cancelled", user=by, now=now
+        payments_owed = payments.owe_booking_refunds(
+            session, booking, reason=reason or "cancelled", user=by
         )
-    refunded_cents = -sum(entry.total_cents for entry in refunds)
+        owed = [(payment, payment.refund_owed_cents) for payment in payments_owed]
+        if payments_owed:
+            tx.after_commit(
+                refunds.settle_owed,
+                session,
+                config=config,
+                now=now,
+                payment_ids=[payment.id for payment in payments_owed],
+                stop_at_failure=True,
+            )
+    refunded_cents = sum(amount for _payment, amount in owed)
     if was_confirmed:
         booking.ics_sequence += 1
-        _queue_cancellation(session, booking, now, refunded_cents, by_owner=by is not None)
+        _queue_cancellation(booking, now, refunded_cents, business, by_owner=by is not None)
     if by is not None:
         after = {
             "status": CANCELLED,
@@ -440,8 +504,7 @@ def cancel(session, booking, now, *, by=None, refund=None, reason=""):
             "reason": reason,
         }
         record(session, by, "booking.cancel", booking, {"status": was_status}, after)
-    session.commit()
-    return Cancellation(booking, refunded_cents)
+    return owed
 
 
 def move_decision(booking, rules, now):
@@ -455,21 +518,32 @@ def move_decision(booking, rules, now):
     )
 
 
-def reschedule(session, booking, new_starts_at, now, *, by=None):
+def reschedule(session, booking, new_starts_at, now, *, business, by=None):
     """Move a confirmed booking to another open slot in one statement, and commit.
 
     There is no moment where both slots or neither are held: the row changes in place. A
     prospect follows the policy (notice, number of moves); the owner may override it, and
     may ignore the minimum notice, but never the other bookings.
     """
-    _lock(session, booking, own_transaction=True)
-    config = current_app.config
-    decision = move_decision(booking, policy.policy_from_settings(config), now)
+    try:
+        with write(session) as tx:
+            return _reschedule(tx, booking, new_starts_at, now, business, by=by)
+    except _Overlap:
+        raise SlotTaken(
+            new_starts_at,
+            next_free_slots(session, booking.offer, new_starts_at, now, business, booking.id),
+        ) from None
+
+
+def _reschedule(tx, booking, new_starts_at, now, business, *, by):
+    session = tx.session
+    tx.lock(booking)
+    decision = move_decision(booking, business.policy, now)
     if by is None and not decision.allowed:
         raise OutsidePolicy(decision.broken_rule)
     if booking.status != CONFIRMED:
         raise OutsidePolicy(policy.NOT_ACTIVE)
-    availability = load_availability(session, config)
+    availability = load_availability(session, business)
     if by is not None:
         availability = replace(availability, rules=replace(availability.rules, min_notice_hours=0))
     rules = availability.rules
@@ -477,9 +551,9 @@ def reschedule(session, booking, new_starts_at, now, *, by=None):
     ends_at = new_starts_at + timedelta(minutes=offer.duration_minutes)
     busy_start = new_starts_at - timedelta(minutes=rules.buffer_before_minutes)
     busy_end = ends_at + timedelta(minutes=rules.buffer_after_minutes)
-    _lock_local_day(session, new_starts_at, rules)
+    _lock_local_day(tx, new_starts_at, rules)
     _expire_stale_holds(session, busy_start, busy_end, now)
-    _check_slot(session, offer, new_starts_at, now, config, availability, exclude_id=booking.id)
+    _check_slot(session, offer, new_starts_at, now, business, availability, exclude_id=booking.id)
     previous_starts_at = booking.starts_at
     try:
         with session.begin_nested():
@@ -492,28 +566,25 @@ def reschedule(session, booking, new_starts_at, now, *, by=None):
     except IntegrityError as error:
         if not _is_overlap_refusal(error):
             raise
-        session.rollback()
-        raise SlotTaken(
-            new_starts_at, next_free_slots(session, offer, new_starts_at, now, config)
-        ) from None
-    _queue_reschedule(session, booking, previous_starts_at, now, by_owner=by is not None)
+        raise _Overlap from None
+    _queue_reschedule(booking, previous_starts_at, now, business, by_owner=by is not None)
     if by is not None:
         before = {"starts_at": previous_starts_at.isoformat()}
         after = {"starts_at": booking.starts_at.isoformat()}
         record(session, by, "booking.reschedule", booking, before, after)
-    session.commit()
     return booking
 
 
 # ----------------------------------------------------------------------------- reminders
 
 
-def send_due_reminders(session, now, config):
+def send_due_reminders(session, now, config, business=None):
     """Queue a reminder for each confirmed session starting within REMINDER_HOURS; never twice.
 
     Each booking is claimed by a guarded UPDATE (reminder_sent_at still empty) committed with
     its message, so two runs at once, or one after a crash, never remind twice.
     """
+    business = business or business_settings.current()
     horizon = now + timedelta(hours=config["REMINDER_HOURS"])
     due = session.scalars(
         sa.select(Booking.id).where(
@@ -525,58 +596,46 @@ def send_due_reminders(session, now, config):
     ).all()
     sent = 0
     for booking_id in due:
-        if _is_sqlite(session):
-            begin_serialized_write(plain_session(session))
-        claimed = session.execute(
-            sa.update(Booking)
-            .where(Booking.id == booking_id, Booking.reminder_sent_at.is_(None))
-            .values(reminder_sent_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if claimed.rowcount == 1:
-            booking = session.get(Booking, booking_id)
-            _queue_prospect(booking, "booking_reminder", lambda: _("Reminder: your session"))
-            sent += 1
-        session.commit()
+        with write(session):
+            claimed = session.execute(
+                sa.update(Booking)
+                .where(Booking.id == booking_id, Booking.reminder_sent_at.is_(None))
+                .values(reminder_sent_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            if claimed.rowcount == 1:
+                booking = session.get(Booking, booking_id)
+                _queue_prospect(
+                    booking, "booking_reminder", lambda: _("Reminder: your session"), business
+                )
+                sent += 1
     return sent
 
 
 # ----------------------------------------------------------------------------- mail
 
 
-def site_url(endpoint, **values):
-    """An absolute link on SITE_URL, valid in emails whether or not a request is running."""
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(current_app.config["SITE_URL"])
-    adapter = current_app.url_map.bind(
-        parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme
-    )
-    return adapter.build(endpoint, values, force_external=True)
+def manage_url(booking, business):
+    return business.url("booking.manage", lang=booking.lang, token=booking.manage_token)
 
 
-def manage_url(booking):
-    return site_url("booking.manage", lang=booking.lang, token=booking.manage_token)
-
-
-def _invitation(booking):
-    config = current_app.config
+def _invitation(booking, business):
     return invitation.Invitation(
         uid=booking.ics_uid,
         sequence=booking.ics_sequence,
         starts_at=booking.starts_at,
         ends_at=booking.ends_at,
-        summary=f"{booking.offer.title(booking.lang)} · {config['OWNER_NAME']}",
-        description=manage_url(booking),
-        organizer_name=config["OWNER_NAME"],
-        organizer_email=config["OWNER_EMAIL"],
+        summary=f"{booking.offer.title(booking.lang)} · {business.owner_name}",
+        description=manage_url(booking, business),
+        organizer_name=business.owner_name,
+        organizer_email=business.owner_email,
         attendee_name=booking.client_name,
         attendee_email=booking.client_email,
-        url=manage_url(booking),
+        url=manage_url(booking, business),
     )
 
 
-def _queue_prospect(booking, template, subject, attachments=(), **context):
+def _queue_prospect(booking, template, subject, business, attachments=(), **context):
     queue_templated(
         booking.client_email,
         template,
@@ -585,72 +644,75 @@ def _queue_prospect(booking, template, subject, attachments=(), **context):
         attachments=attachments,
         topic=f"{template}:{booking.id}",
         booking=booking,
-        manage_url=manage_url(booking),
+        manage_url=manage_url(booking, business),
         **context,
     )
 
 
-def _queue_owner(session, booking, event, subject, **context):
-    config = current_app.config
+def _queue_owner(booking, event, subject, business, **context):
     queue_templated(
-        config["OWNER_EMAIL"],
+        business.owner_email,
         "booking_owner_notice",
-        config["DEFAULT_LOCALE"],
+        business.locale,
         subject=subject,
         topic=f"booking_owner_{event}:{booking.id}",
         booking=booking,
         event=event,
-        owner_zone=owner_zone(session, config),
+        owner_zone=business.time_zone,
         **context,
     )
 
 
-def _queue_confirmation(session, booking, now):
-    invite = invitation.attachment(_invitation(booking), invitation.REQUEST, now)
-    _queue_prospect(booking, "booking_confirmed", lambda: _("Your session is confirmed"), [invite])
+def _queue_confirmation(booking, now, business):
+    invite = invitation.attachment(_invitation(booking, business), invitation.REQUEST, now)
+    _queue_prospect(
+        booking, "booking_confirmed", lambda: _("Your session is confirmed"), business, [invite]
+    )
     _queue_owner(
-        session,
         booking,
         "confirmed",
         lambda: _("New session booked: %(name)s", name=booking.client_name),
+        business,
     )
 
 
-def _queue_cancellation(session, booking, now, refunded_cents, by_owner):
-    invite = invitation.attachment(_invitation(booking), invitation.CANCEL, now)
+def _queue_cancellation(booking, now, refunded_cents, business, by_owner):
+    invite = invitation.attachment(_invitation(booking, business), invitation.CANCEL, now)
     _queue_prospect(
         booking,
         "booking_cancelled",
         lambda: _("Your session is cancelled"),
+        business,
         [invite],
         refunded_cents=refunded_cents,
         by_owner=by_owner,
     )
     _queue_owner(
-        session,
         booking,
         "cancelled",
         lambda: _("Session cancelled: %(name)s", name=booking.client_name),
+        business,
         refunded_cents=refunded_cents,
         by_owner=by_owner,
     )
 
 
-def _queue_reschedule(session, booking, previous_starts_at, now, by_owner):
-    invite = invitation.attachment(_invitation(booking), invitation.REQUEST, now)
+def _queue_reschedule(booking, previous_starts_at, now, business, by_owner):
+    invite = invitation.attachment(_invitation(booking, business), invitation.REQUEST, now)
     _queue_prospect(
         booking,
         "booking_rescheduled",
         lambda: _("Your session has moved"),
+        business,
         [invite],
         previous_starts_at=previous_starts_at,
         by_owner=by_owner,
     )
     _queue_owner(
-        session,
         booking,
         "rescheduled",
         lambda: _("Session moved: %(name)s", name=booking.client_name),
+        business,
         previous_starts_at=previous_starts_at,
         by_owner=by_owner,
     )

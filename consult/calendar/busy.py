@@ -10,7 +10,10 @@ import recurring_ical_events
 
 
 @dataclass(frozen=True, order=True)
-class Busy:
+class BusyEvent:
+    """An event in her own calendar that takes her time (not slots.Busy, which the slot
+    search avoids: this becomes an ExternalBusy row, then one of those)."""
+
     starts_at: datetime
     ends_at: datetime
     uid: str = ""
@@ -35,7 +38,7 @@ def busy_times(calendars, window_start, window_end, zone, ignore_uids=frozenset(
                 continue
             span = _span(event, zone)
             if span and span[0] < window_end and span[1] > window_start:
-                found.add(Busy(span[0], span[1], uid[:255]))
+                found.add(BusyEvent(span[0], span[1], uid[:255]))
     return sorted(found)
 
 

@@ -4,8 +4,16 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from .. import business
 from ..extensions import db, utcnow
 from .sync import sync_calendars
+
+
+def run_sync():
+    """One sync with the running app's settings: the command's work, and the worker's job."""
+    return sync_calendars(
+        db.session, business.current(), utcnow(), current_app.config["CALENDAR_TIMEOUT_SECONDS"]
+    )
 
 
 @click.command("sync-calendar")
@@ -15,7 +23,7 @@ def sync_calendar():
 
     An unreachable calendar keeps its last known busy times; the command then exits 1.
     """
-    results = sync_calendars(db.session, utcnow(), current_app.config)
+    results = run_sync()
     if not results:
         click.echo("No calendar is set up: nothing to sync.")
         return

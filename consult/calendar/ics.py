@@ -1,23 +1,17 @@
-"""Her sessions as iCalendar events, for the private feed and for her CalDAV calendar."""
+"""Her sessions for the private feed and her CalDAV calendar: the owner's own view of each.
 
-from datetime import UTC, timedelta
+The event itself comes from booking.invitation.session_event(), the one builder for a
+booking's UID; here it gets her summary (offer and client) and her description (how to
+reach the client, what the session is about).
+"""
 
-import icalendar
+from datetime import timedelta
 
-PRODID = "-//consult//sessions//EN"
+from ..booking.invitation import new_calendar, session_event
 
 
-def session_event(booking, lang, now):
-    """One confirmed session; the UID is the booking's, so every copy stays one event."""
-    event = icalendar.Event()
-    event.add("uid", booking.ics_uid)
-    event.add("dtstamp", now.astimezone(UTC))
-    event.add("dtstart", booking.starts_at.astimezone(UTC))
-    event.add("dtend", booking.ends_at.astimezone(UTC))
-    event.add("sequence", booking.ics_sequence)
-    event.add("status", "CONFIRMED")
-    event.add("transp", "OPAQUE")
-    event.add("summary", f"{booking.offer.title(lang)} · {booking.client_name}")
+def owner_event(booking, lang, now):
+    """One confirmed session as she sees it in her calendar."""
     details = [
         booking.reference,
         f"{booking.client_name} <{booking.client_email}>",
@@ -25,18 +19,15 @@ def session_event(booking, lang, now):
         booking.organisation,
         booking.intake_goal,
     ]
-    event.add("description", "\n".join(line for line in details if line))
-    return event
-
-
-def new_calendar(name=None):
-    calendar = icalendar.Calendar()
-    calendar.add("prodid", PRODID)
-    calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
-    if name:
-        calendar.add("x-wr-calname", name)
-    return calendar
+    return session_event(
+        booking.ics_uid,
+        booking.ics_sequence,
+        booking.starts_at,
+        booking.ends_at,
+        f"{booking.offer.title(lang)} · {booking.client_name}",
+        "\n".join(line for line in details if line),
+        now,
+    )
 
 
 def sessions_feed(bookings, name, lang, now):
@@ -46,12 +37,12 @@ def sessions_feed(bookings, name, lang, now):
     calendar.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", "PT1H")
     for booking in bookings:
-        calendar.add_component(session_event(booking, lang, now))
+        calendar.add_component(owner_event(booking, lang, now))
     return calendar.to_ical()
 
 
 def session_calendar(booking, lang, now):
     """A VCALENDAR holding one session: what a CalDAV server stores per event."""
     calendar = new_calendar()
-    calendar.add_component(session_event(booking, lang, now))
+    calendar.add_component(owner_event(booking, lang, now))
     return calendar.to_ical().decode()

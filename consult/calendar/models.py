@@ -64,14 +64,24 @@ class CalendarSettings(db.Model):
         }
 
 
-def get_settings(session, lock=False):
-    """The settings row, created with a fresh feed token when missing."""
-    query = sa.select(CalendarSettings).where(CalendarSettings.id == 1)
-    if lock:
-        query = query.with_for_update()
-    settings = session.scalar(query)
-    if settings is None:
-        settings = CalendarSettings(id=1, feed_token=new_feed_token())
-        session.add(settings)
-        session.flush()
-    return settings
+def find_settings(session):
+    """The settings row, or None until the owner first opens her calendar page."""
+    return session.scalar(sa.select(CalendarSettings).where(CalendarSettings.id == 1))
+
+
+def get_settings(tx):
+    """The settings row, locked until the write `tx` ends; created when missing.
+
+    Two writers that both find no row insert it once between them (ON CONFLICT DO NOTHING),
+    then take turns on the row: overlapping syncs and saves apply one after the other.
+    """
+    tx.session.execute(
+        tx.insert(CalendarSettings.__table__)
+        .values(id=1, feed_token=new_feed_token())
+        .on_conflict_do_nothing(index_elements=["id"])
+    )
+    return tx.session.scalar(
+        tx.lock_rows(sa.select(CalendarSettings).where(CalendarSettings.id == 1)).execution_options(
+            populate_existing=True
+        )
+    )

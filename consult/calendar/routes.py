@@ -1,10 +1,5 @@
 """The private ICS feed (no language prefix) and the owner's calendar-apps page."""
 
-import secrets
-from datetime import timedelta
-from zoneinfo import ZoneInfo
-
-import sqlalchemy as sa
 from flask import (
     Blueprint,
     abort,
@@ -19,20 +14,15 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from .. import navigation
+from .. import business, navigation
 from ..auth.access import owner_only, public
-from ..booking.models import Booking
 from ..extensions import db, utcnow
-from . import ics, service, sync
+from . import service, sync
 from .forms import SourcesForm
-from .models import CalendarSettings, get_settings
-from .sync import SESSION_STATUSES, sync_calendars
 
 bp = Blueprint("calendar", __name__)
 
 ADMIN = "/<lang:lang>/admin/calendar-apps"
-#: How far back the feed goes; older sessions are in her calendar app already.
-FEED_PAST_DAYS = 365
 #: What the page says for each way a sync can fail; the technical detail follows it.
 SYNC_ERRORS = {
     sync.UNREACHABLE: _l("Your calendar could not be reached."),
@@ -55,20 +45,9 @@ def add_menu(state):
 @public
 def feed(token):
     """Her confirmed sessions as a calendar to subscribe to; the token is the only key."""
-    settings = db.session.scalar(sa.select(CalendarSettings).where(CalendarSettings.id == 1))
-    if settings is None or not secrets.compare_digest(token.encode(), settings.feed_token.encode()):
+    body = service.sessions_feed(db.session, business.current(), token, utcnow())
+    if body is None:
         abort(404)
-    now = utcnow()
-    bookings = db.session.scalars(
-        sa.select(Booking)
-        .where(
-            Booking.status.in_(SESSION_STATUSES),
-            Booking.ends_at >= now - timedelta(days=FEED_PAST_DAYS),
-        )
-        .order_by(Booking.starts_at)
-    ).all()
-    config = current_app.config
-    body = ics.sessions_feed(bookings, config["SITE_NAME"], config["DEFAULT_LOCALE"], now)
     response = make_response(body)
     response.mimetype = "text/calendar"
     response.headers["Content-Disposition"] = 'inline; filename="sessions.ics"'
@@ -77,16 +56,11 @@ def feed(token):
     return response
 
 
-def feed_url(settings):
-    path = url_for("calendar.feed", token=settings.feed_token)
-    return current_app.config["SITE_URL"].rstrip("/") + path
-
-
 @bp.route(ADMIN, methods=["GET", "POST"])
 @owner_only
 def settings():
     """Her feed address, and where her busy times come from, with the last sync's outcome."""
-    calendar_settings = get_settings(db.session)
+    calendar_settings = service.page_settings(db.session)
     form = SourcesForm(obj=calendar_settings)
     if form.validate_on_submit():
         service.update_sources(
@@ -95,13 +69,11 @@ def settings():
             utcnow(),
             {name: (form[name].data or "").strip() for name in form.data if name != "csrf_token"},
         )
-        db.session.commit()
         flash(_("Calendar settings saved. Use “Sync now” to read them at once."), "success")
         return redirect(url_for("calendar.settings"))
-    db.session.commit()  # the row, created on the first visit
     form.caldav_password.data = ""
-    url = feed_url(calendar_settings)
-    zone_name = current_app.config["TIME_ZONE"]
+    owner = business.current()
+    url = service.feed_url(owner, calendar_settings)
     return render_template(
         "calendar/settings.html",
         form=form,
@@ -110,8 +82,8 @@ def settings():
         statuses=[calendar_settings.status(source) for source in ("ics", "caldav")],
         password_saved=bool(calendar_settings.caldav_password),
         sync_errors=SYNC_ERRORS,
-        zone=ZoneInfo(zone_name),
-        zone_name=zone_name,
+        zone=owner.zone,
+        zone_name=owner.time_zone,
     ), 200 if not form.errors else 400
 
 
@@ -120,7 +92,6 @@ def settings():
 def regenerate_token():
     """A new feed address; the old one stops working at once."""
     service.regenerate_feed_token(db.session, current_user, utcnow())
-    db.session.commit()
     flash(_("New feed address created. Subscribe to it again in your calendar apps."), "success")
     return redirect(url_for("calendar.settings"))
 
@@ -129,7 +100,9 @@ def regenerate_token():
 @owner_only
 def sync_now():
     """Run the calendar sync now, as the cron job does."""
-    results = sync_calendars(db.session, utcnow(), current_app.config)
+    results = sync.sync_calendars(
+        db.session, business.current(), utcnow(), current_app.config["CALENDAR_TIMEOUT_SECONDS"]
+    )
     if not results:
         flash(_("No calendar is set up yet."), "info")
     elif all(result.ok for result in results):

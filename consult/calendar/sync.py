@@ -1,8 +1,9 @@
 """Calendar sync: busy times in from her calendar, confirmed sessions out to CalDAV.
 
-Network first, database after: each source is read completely before its busy times are
-replaced in one transaction, so a calendar that cannot be reached leaves the last known
-busy times in place (and its error on the admin page). Running it twice changes nothing.
+Network first, database after: what the sync needs is read, the session released, then
+each source is read completely outside any write before its busy times are replaced in
+one short write, so a calendar that cannot be reached leaves the last known busy times in
+place (and its error on the admin page). Running it twice changes nothing.
 """
 
 import logging
@@ -15,25 +16,16 @@ from zoneinfo import ZoneInfo
 import caldav
 import icalendar
 import sqlalchemy as sa
-from sqlalchemy import orm as so
 
-from ..booking.models import (
-    CANCELLED,
-    COMPLETED,
-    CONFIRMED,
-    AvailabilityRules,
-    Booking,
-    ExternalBusy,
-)
-from ..database import begin_serialized_write
+from ..booking.models import CANCELLED, AvailabilityRules, Booking, ExternalBusy
+from ..database import outside_write, write
 from . import ics
 from .busy import busy_times
-from .models import get_settings
+from .models import find_settings, get_settings
+from .service import CALENDAR_STATUSES
 
 logger = logging.getLogger(__name__)
 
-#: Booking statuses that are sessions in her calendar.
-SESSION_STATUSES = (CONFIRMED, COMPLETED)
 #: An ICS file larger than this is refused rather than read into memory.
 MAX_ICS_BYTES = 10 * 1024 * 1024
 #: Used when the availability rules are not set yet.
@@ -88,9 +80,8 @@ class CaldavPlan:
     cancelled_uids: set = field(default_factory=set)
 
 
-def sync_window(session, now, time_zone):
-    """From the start of her local today to the end of the booking horizon."""
-    zone = ZoneInfo(time_zone)
+def sync_window(session, now, zone):
+    """From the start of her local today (in `zone`) to the end of the booking horizon."""
     horizon = session.scalar(sa.select(AvailabilityRules.horizon_days).limit(1))
     today = now.astimezone(zone).date()
     start = datetime.combine(today, time(0), zone)
@@ -98,9 +89,16 @@ def sync_window(session, now, time_zone):
     return Window(start.astimezone(now.tzinfo), end.astimezone(now.tzinfo), zone)
 
 
-def sync_calendars(session, now, config):
-    """Sync every configured source; one result per source (none when nothing is set up)."""
-    settings = get_settings(session)
+def sync_calendars(session, business, now, timeout):
+    """Sync every configured source; one result per source (none when nothing is set up).
+
+    `business` gives her zone (the window's days) and language (her sessions' titles);
+    `timeout` bounds each call to her calendar's server, in seconds.
+    """
+    outside_write("calendar sync")
+    settings = find_settings(session)
+    if settings is None:
+        return []
     sources = {
         "ics": settings.ics_url,
         "caldav": settings.caldav_url,
@@ -111,13 +109,13 @@ def sync_calendars(session, now, config):
         "password": settings.caldav_password,
         "calendar": settings.caldav_calendar,
     }
-    window = sync_window(session, now, config["TIME_ZONE"])
+    window = sync_window(session, now, business.zone)
     own_uids = set(
         session.scalars(sa.select(Booking.ics_uid).where(Booking.busy_ends_at >= window.start))
     )
-    plan = caldav_plan(session, window, now, config) if sources["caldav"] else None
-    session.commit()  # no transaction stays open while the network is slow
-    timeout = config["CALENDAR_TIMEOUT_SECONDS"]
+    plan = caldav_plan(session, window, now, business.locale) if sources["caldav"] else None
+    # Everything needed is in plain values now: hold no connection while the network is slow.
+    session.close()
 
     results = []
     if sources["ics"]:
@@ -135,6 +133,7 @@ def sync_calendars(session, now, config):
 
 def fetch_ics(url, timeout):
     """The body at an http(s) or webcal address; anything else is refused."""
+    outside_write("calendar")
     if url.startswith("webcal://"):
         url = "https://" + url.removeprefix("webcal://")
     if urlsplit(url).scheme not in ("http", "https"):
@@ -161,12 +160,12 @@ def parse_ics(body):
         ) from error
 
 
-def caldav_plan(session, window, now, config):
-    """What her CalDAV calendar should hold: sessions in the window; cancelled ones out."""
-    lang = config["DEFAULT_LOCALE"]
+def caldav_plan(session, window, now, lang):
+    """What her CalDAV calendar should hold: sessions in the window (titled in `lang`),
+    cancelled ones out."""
     bookings = session.scalars(
         sa.select(Booking)
-        .where(Booking.status.in_(SESSION_STATUSES), Booking.ends_at >= window.start)
+        .where(Booking.status.in_(CALENDAR_STATUSES), Booking.ends_at >= window.start)
         .order_by(Booking.starts_at)
     ).all()
     cancelled = session.scalars(
@@ -184,6 +183,7 @@ def caldav_plan(session, window, now, config):
 
 
 def open_caldav_calendar(access, timeout):
+    outside_write("calendar")
     client = caldav.DAVClient(
         url=access["url"],
         username=access["username"] or None,
@@ -225,6 +225,7 @@ def sync_caldav(session, access, plan, window, own_uids, now, timeout):
 
     written = removed = 0
     write_error = ""
+    outside_write("calendar")
     try:
         for planned in plan.sessions:
             present = stored.get(planned.uid)
@@ -258,37 +259,34 @@ def _same_times(component, planned):
     return start == planned.starts_at and end == planned.ends_at
 
 
-def serialize_writes(session):
-    # begin_serialized_write needs the Session itself, not Flask-SQLAlchemy's scoped proxy.
-    begin_serialized_write(session() if isinstance(session, so.scoped_session) else session)
-
-
 def replace_busy(session, source, busy, now, error_kind="", error=""):
-    """Swap the source's busy rows for `busy` and note the success, in one transaction."""
-    serialize_writes(session)  # two overlapping runs take turns here (SQLite)...
-    settings = get_settings(session, lock=True)  # ...and here (PostgreSQL: row lock)
-    session.execute(sa.delete(ExternalBusy).where(ExternalBusy.source == source))
-    session.add_all(
-        ExternalBusy(source=source, uid=item.uid, starts_at=item.starts_at, ends_at=item.ends_at)
-        for item in busy
-    )
-    setattr(settings, f"{source}_last_attempt_at", now)
-    setattr(settings, f"{source}_last_success_at", now)
-    setattr(settings, f"{source}_error_kind", error_kind)
-    setattr(settings, f"{source}_last_error", error)
-    setattr(settings, f"{source}_busy_count", len(busy))
-    session.commit()
+    """Swap the source's busy rows for `busy` and note the success, in one write.
+
+    Two overlapping runs take turns on the settings row, so each replaces the rows whole.
+    """
+    with write(session) as tx:
+        settings = get_settings(tx)
+        session.execute(sa.delete(ExternalBusy).where(ExternalBusy.source == source))
+        session.add_all(
+            ExternalBusy(
+                source=source, uid=item.uid, starts_at=item.starts_at, ends_at=item.ends_at
+            )
+            for item in busy
+        )
+        setattr(settings, f"{source}_last_attempt_at", now)
+        setattr(settings, f"{source}_last_success_at", now)
+        setattr(settings, f"{source}_error_kind", error_kind)
+        setattr(settings, f"{source}_last_error", error)
+        setattr(settings, f"{source}_busy_count", len(busy))
     return SyncResult(source, ok=not error, busy=len(busy), error=error)
 
 
 def record_failure(session, source, now, kind, message):
     """Keep the last known busy times; note the attempt and why it failed."""
-    session.rollback()
-    serialize_writes(session)
-    settings = get_settings(session, lock=True)
-    setattr(settings, f"{source}_last_attempt_at", now)
-    setattr(settings, f"{source}_error_kind", kind)
-    setattr(settings, f"{source}_last_error", message[:2000])
-    session.commit()
+    with write(session) as tx:
+        settings = get_settings(tx)
+        setattr(settings, f"{source}_last_attempt_at", now)
+        setattr(settings, f"{source}_error_kind", kind)
+        setattr(settings, f"{source}_last_error", message[:2000])
     logger.warning("calendar sync %s failed: %s", source, message)
     return SyncResult(source, ok=False, error=message)

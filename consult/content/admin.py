@@ -22,6 +22,7 @@ from wtforms import SelectChoice
 from .. import navigation
 from ..audit import record
 from ..auth.access import owner_only
+from ..database import write
 from ..extensions import db, utcnow
 from . import service
 from .forms import (
@@ -173,16 +174,15 @@ def edit(article):
             before = service.article_snapshot(article) if article.id else None
             action = "article.update" if article.id else "article.create"
             try:
-                service.save_article(db.session, article, data, utcnow())
+                with write(db.session):
+                    service.save_article(db.session, article, data, utcnow())
+                    record(
+                        db.session, current_user, action, article, before,
+                        service.article_snapshot(article),
+                    )  # fmt: skip
             except service.ContentError as error:
-                db.session.rollback()
                 show_error(form, error)
             else:
-                record(
-                    db.session, current_user, action, article, before,
-                    service.article_snapshot(article),
-                )  # fmt: skip
-                db.session.commit()
                 flash(_("The article is saved."), "success")
                 return redirect(url_for(".edit_article", article_id=article.id))
     status = 400 if form.errors else 200
@@ -230,10 +230,10 @@ def change_status(article_id, change, action, message):
     article = db.get_or_404(Article, article_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    before = service.article_snapshot(article)
-    change(article, utcnow())
-    record(db.session, current_user, action, article, before, service.article_snapshot(article))
-    db.session.commit()
+    with write(db.session):
+        before = service.article_snapshot(article)
+        change(article, utcnow())
+        record(db.session, current_user, action, article, before, service.article_snapshot(article))
     flash(message, "success")
     return redirect(url_for(".articles"))
 
@@ -249,23 +249,22 @@ def images():
     if form.validate_on_submit():
         file = form.image.data
         try:
-            upload = service.store_upload(
-                db.session,
-                service.uploads_folder(current_app.instance_path),
-                file.stream,
-                file.filename,
-                current_app.config["UPLOAD_MAX_BYTES"],
-                utcnow(),
-            )
+            with write(db.session):
+                upload = service.store_upload(
+                    db.session,
+                    service.uploads_folder(current_app.instance_path),
+                    file.stream,
+                    file.filename,
+                    current_app.config["UPLOAD_MAX_BYTES"],
+                    utcnow(),
+                )
+                record(
+                    db.session, current_user, "upload.create", upload, None,
+                    {"filename": upload.filename, "size": upload.size_bytes},
+                )  # fmt: skip
         except service.ContentError as error:
-            db.session.rollback()
             show_error(form, error)
         else:
-            record(
-                db.session, current_user, "upload.create", upload, None,
-                {"filename": upload.filename, "size": upload.size_bytes},
-            )  # fmt: skip
-            db.session.commit()
             flash(_("The image is uploaded."), "success")
             return redirect(url_for(".images"))
     uploads = db.session.scalars(sa.select(Upload).order_by(Upload.created_at.desc())).all()
@@ -306,19 +305,21 @@ def edit_profile(bio_lang):
         form.photo.data = profile.photo or ""
     form.photo.choices = image_choices()
     if form.validate_on_submit():
-        before = profile_snapshot(profile) if profile.id else None
-        profile.name = form.name.data.strip()
-        profile.headline = form.headline.data.strip()
-        profile.short_bio = form.short_bio.data.strip()
-        profile.long_bio_md = form.long_bio.data
-        profile.long_bio_html = render_markdown(form.long_bio.data)
-        profile.topics = form.topics.data.strip()
-        profile.photo = form.photo.data or None
-        profile.updated_at = utcnow()
-        db.session.add(profile)
-        db.session.flush()
-        record(db.session, current_user, "bio.update", profile, before, profile_snapshot(profile))
-        db.session.commit()
+        with write(db.session):
+            before = profile_snapshot(profile) if profile.id else None
+            profile.name = form.name.data.strip()
+            profile.headline = form.headline.data.strip()
+            profile.short_bio = form.short_bio.data.strip()
+            profile.long_bio_md = form.long_bio.data
+            profile.long_bio_html = render_markdown(form.long_bio.data)
+            profile.topics = form.topics.data.strip()
+            profile.photo = form.photo.data or None
+            profile.updated_at = utcnow()
+            db.session.add(profile)
+            db.session.flush()
+            record(
+                db.session, current_user, "bio.update", profile, before, profile_snapshot(profile)
+            )
         flash(_("The bio is saved."), "success")
         return redirect(url_for(".bio"))
     status = 400 if form.errors else 200
@@ -338,12 +339,12 @@ def edit_simple(item, form_class, action, heading):
     """Create or change a talk or a testimonial."""
     form = form_class(obj=item)
     if form.validate_on_submit():
-        before = snapshot(item) if item.id else None
-        form.populate_obj(item)
-        db.session.add(item)
-        db.session.flush()
-        record(db.session, current_user, action, item, before, snapshot(item))
-        db.session.commit()
+        with write(db.session):
+            before = snapshot(item) if item.id else None
+            form.populate_obj(item)
+            db.session.add(item)
+            db.session.flush()
+            record(db.session, current_user, action, item, before, snapshot(item))
         flash(_("Saved."), "success")
         return redirect(url_for(".bio"))
     status = 400 if form.errors else 200
@@ -359,9 +360,9 @@ def snapshot(item):
 def delete_simple(item, action):
     if not ActionForm().validate_on_submit():
         abort(400)
-    record(db.session, current_user, action, item, snapshot(item), None)
-    db.session.delete(item)
-    db.session.commit()
+    with write(db.session):
+        record(db.session, current_user, action, item, snapshot(item), None)
+        db.session.delete(item)
     flash(_("Deleted."), "success")
     return redirect(url_for(".bio"))
 
@@ -433,10 +434,12 @@ def inquiry(inquiry_id):
     item = db.get_or_404(SpeakingInquiry, inquiry_id)
     form = InquiryStatusForm(obj=item)
     if form.validate_on_submit():
-        before = {"status": item.status}
-        service.set_inquiry_status(item, form.status.data, utcnow())
-        record(db.session, current_user, "inquiry.status", item, before, {"status": item.status})
-        db.session.commit()
+        with write(db.session):
+            before = {"status": item.status}
+            service.set_inquiry_status(item, form.status.data, utcnow())
+            record(
+                db.session, current_user, "inquiry.status", item, before, {"status": item.status}
+            )
         flash(_("The inquiry is marked “%(status)s”.", status=status_label(item.status)), "success")
         return redirect(url_for(".inquiries"))
     status = 400 if form.errors else 200

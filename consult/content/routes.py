@@ -1,8 +1,5 @@
 """Public pages: home, articles, tags, search, speaker bio, inquiries, feeds, sitemap, images."""
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 import sqlalchemy as sa
 from flask import (
     Blueprint,
@@ -17,15 +14,15 @@ from flask import (
     send_from_directory,
     url_for,
 )
-from flask_babel import format_currency, format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import orm as so
 
-from .. import navigation
+from .. import business, navigation
 from ..auth.access import public
+from ..database import write
 from ..extensions import db, limiter, utcnow
-from ..mail.outbox import deliver_after_commit, queue_templated
+from ..mail.outbox import queue_templated
 from ..security import ONE_YEAR
 from . import feeds, service
 from .forms import SpeakingInquiryForm, budget_labels
@@ -49,8 +46,6 @@ def setup(state):
         site_url=site_url,
         upload_url=upload_url,
         booking_url=booking_url,
-        money=money,
-        local_date=local_date,
     )
 
 
@@ -64,7 +59,7 @@ def booking_url(offer, lang):
 
 def site_url(path):
     """An absolute address on the public site (canonical links, feeds, sitemap)."""
-    return current_app.config["SITE_URL"].rstrip("/") + path
+    return business.current().absolute(path)
 
 
 def upload_url(filename):
@@ -77,19 +72,8 @@ def feed_links():
     return [(lang, url_for("content.feed", lang=lang), titles[lang]) for lang in LANGS]
 
 
-def money(cents, currency):
-    return format_currency(cents / 100, currency)
-
-
 def consultant_zone():
-    return ZoneInfo(current_app.config["TIME_ZONE"])
-
-
-def local_date(moment, style="long"):
-    """A date, or a UTC moment as the date where the consultant lives, in words."""
-    if isinstance(moment, datetime):
-        moment = moment.astimezone(consultant_zone()).date()
-    return format_date(moment, style)
+    return business.current().zone
 
 
 def other_lang(lang):
@@ -240,22 +224,21 @@ def inquiry():
         if form.website.data:
             # A bot filled the hidden field: thank it and keep nothing.
             return redirect(url_for("content.inquiry_thanks"))
-        inquiry = service.record_inquiry(db.session, form.inquiry_fields(), g.lang, now)
-        owner_lang = current_app.config["DEFAULT_LOCALE"]
-        queue_templated(
-            current_app.config["OWNER_EMAIL"],
-            "content_inquiry",
-            owner_lang,
-            subject=lambda: _("Speaking inquiry from %(name)s", name=inquiry.name),
-            topic="content.inquiry",
-            inquiry=inquiry,
-            budget=budget_labels()[inquiry.budget_range],
-            admin_url=site_url(
-                url_for("content_admin.inquiry", inquiry_id=inquiry.id, lang=owner_lang)
-            ),
-        )
-        db.session.commit()
-        deliver_after_commit()
+        owner = business.current()
+        with write(db.session):
+            inquiry = service.record_inquiry(db.session, form.inquiry_fields(), g.lang, now)
+            queue_templated(
+                owner.owner_email,
+                "content_inquiry",
+                owner.locale,
+                subject=lambda: _("Speaking inquiry from %(name)s", name=inquiry.name),
+                topic="content.inquiry",
+                inquiry=inquiry,
+                budget=budget_labels()[inquiry.budget_range],
+                admin_url=owner.url(
+                    "content_admin.inquiry", inquiry_id=inquiry.id, lang=owner.locale
+                ),
+            )
         return redirect(url_for("content.inquiry_thanks"))
     status = 400 if form.errors else 200
     return render_template("content/inquiry.html", form=form), status

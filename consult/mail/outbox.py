@@ -1,28 +1,83 @@
-"""Queue messages with what caused them, then deliver: files locally, SMTP in production."""
+"""Queue messages with what caused them; a worker claims, builds and sends them.
 
+Delivery, never in a web request:
+1. claim a few due messages in a short write (PostgreSQL skips rows another worker holds;
+   a guarded UPDATE takes only messages whose claim is free, on both databases);
+2. build and send each one outside any transaction (files locally, SMTP in production);
+3. record the outcome in another short write, guarded by the claim's token.
+
+A message that cannot be built, or that the server refuses for good, is `failed` alone; a
+transient failure comes back after the next delay of RETRY_DELAYS, then fails at the cap.
+A worker that dies holding a claim loses it when its lease ends.
+"""
+
+import logging
 import os
+import re
 import smtplib
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import format_datetime
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import current_app, render_template
 from flask_babel import force_locale
 from jinja2 import TemplateNotFound
 
+from ..audit import record
+from ..database import outside_write, write
 from ..extensions import db, utcnow
-from .models import QUEUED, SENT, OutboxMessage
+from .models import FAILED, QUEUED, SENDING, SENT, OutboxMessage
+
+log = logging.getLogger(__name__)
+
+#: Waits after the 1st, 2nd, ... transient failure; the attempt after the last one is final.
+RETRY_DELAYS = (
+    timedelta(seconds=30),
+    timedelta(minutes=2),
+    timedelta(minutes=10),
+    timedelta(minutes=30),
+    timedelta(hours=1, minutes=30),
+    timedelta(hours=4),
+    timedelta(hours=12),
+)
+MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
+#: How long a claim is a worker's own. An SMTP session makes a handful of exchanges, each
+#: within SMTP_TIMEOUT_SECONDS: the lease must outlast the slowest one that still succeeds.
+CLAIM_LEASE = timedelta(minutes=5)
+#: Messages claimed at once: small, so a slow server never sits on many claims.
+CLAIM_BATCH = 5
+
+SUBJECT_LENGTH = 255
+ADDRESS_LENGTH = 254
+#: Control characters (C0, DEL, C1) and the Unicode line and paragraph separators.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def header_safe(value, limit):
+    """One line of at most `limit` characters: no control character, single spaces."""
+    return " ".join(_CONTROL.sub(" ", str(value)).split())[:limit].rstrip()
 
 
 def queue(to, subject, text_body, html_body=None, attachments=(), topic=""):
-    """Add a message to the session; it is sent only if the caller's transaction commits."""
+    """Add a message to the session; it is sent only if the caller's transaction commits.
+
+    The recipient and subject are stored header-safe: a line break a visitor typed into a
+    name never reaches a header.
+    """
     message = OutboxMessage(
-        to=to,
-        subject=subject,
+        to=header_safe(to, ADDRESS_LENGTH),
+        subject=header_safe(subject, SUBJECT_LENGTH),
         text_body=text_body,
         html_body=html_body,
         attachments=list(attachments),
         topic=topic,
+        status=QUEUED,
+        attempts=0,
+        next_attempt_at=utcnow(),
     )
     db.session.add(message)
     return message
@@ -43,12 +98,67 @@ def queue_templated(to, template, lang, subject, attachments=(), topic="", **con
     return queue(to, title, text, html, attachments, topic)
 
 
-def build_email(message, sender):
+# ----------------------------------------------------------------------------- building
+
+
+class UnbuildableMessage(ValueError):
+    """The row cannot become an email (a bad address, say); trying again will not help."""
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A claimed message, copied out of the session so it is sent with no transaction open."""
+
+    id: int
+    to: str
+    subject: str
+    text_body: str
+    html_body: str | None
+    attachments: list
+    created_at: datetime
+    attempts: int
+    token: str
+
+    @classmethod
+    def of(cls, message):
+        return cls(
+            id=message.id,
+            to=message.to,
+            subject=message.subject,
+            text_body=message.text_body,
+            html_body=message.html_body,
+            attachments=list(message.attachments or ()),
+            created_at=message.created_at,
+            attempts=message.attempts,
+            token=message.claim_token,
+        )
+
+
+def site_domain(site_url):
+    """The host of SITE_URL, the right-hand side of our Message-IDs."""
+    return urlsplit(site_url).hostname or "localhost"
+
+
+def build_email(message, sender, domain):
+    """The email for an outbox row; raises (UnbuildableMessage, ValueError, ...) if it cannot.
+
+    Date and Message-ID come from the row, so every attempt builds the same message and a
+    recipient's mail system can spot a copy sent again after a crash.
+    """
     email = EmailMessage()
     email["From"] = sender
     email["To"] = message.to
+    addresses = email["To"].addresses
+    if (
+        not addresses
+        or email["To"].defects
+        or not all(address.username and address.domain for address in addresses)
+    ):
+        raise UnbuildableMessage(f"invalid recipient address {message.to!r}")
     email["Subject"] = message.subject
-    email["Message-ID"] = make_msgid(domain="consult.local")
+    email["Date"] = format_datetime(message.created_at)
+    stamp = int(message.created_at.timestamp() * 1_000_000)
+    email["Message-ID"] = f"<consult.{message.id}.{stamp}@{domain}>"
     email.set_content(message.text_body)
     if message.html_body:
         email.add_alternative(message.html_body, subtype="html")
@@ -69,6 +179,9 @@ def build_email(message, sender):
     return email
 
 
+# ----------------------------------------------------------------------------- transports
+
+
 class FileTransport:
     """Writes each message as a .eml file in instance/outbox (the local default)."""
 
@@ -76,19 +189,26 @@ class FileTransport:
         self.folder = folder
 
     def send(self, message_id, email):
+        outside_write("mail delivery")
         os.makedirs(self.folder, exist_ok=True)
         path = os.path.join(self.folder, f"{message_id:06d}.eml")
-        with open(path, "wb") as handle:
+        partial = f"{path}.partial"
+        with open(partial, "wb") as handle:
             handle.write(bytes(email))
+        os.replace(partial, path)
 
 
 class SMTPTransport:
+    """Sends through her mail server; each exchange waits at most SMTP_TIMEOUT_SECONDS."""
+
     def __init__(self, config):
         self.config = config
 
     def send(self, message_id, email):
+        outside_write("SMTP")
         config = self.config
-        with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=20) as smtp:
+        timeout = config["SMTP_TIMEOUT_SECONDS"]
+        with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=timeout) as smtp:
             if config["SMTP_STARTTLS"]:
                 smtp.starttls()
             if config["SMTP_USERNAME"]:
@@ -96,50 +216,223 @@ class SMTPTransport:
             smtp.send_message(email)
 
 
-def transport_for(config):
+def transport_for(config, instance_path):
     if config["MAIL_TRANSPORT"] == "smtp":
         return SMTPTransport(config)
-    return FileTransport(os.path.join(current_app.instance_path, "outbox"))
+    return FileTransport(os.path.join(instance_path, "outbox"))
 
 
-def deliver_queued(limit=100):
-    """Send queued messages; a failure stays queued with its error for the next run.
+def is_permanent(error):
+    """Whether the server refused this message for good (a 5xx about it)."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in error.recipients.values())
+    if isinstance(error, smtplib.SMTPAuthenticationError):
+        return False  # her settings are wrong, not the message: it goes once they are fixed
+    if isinstance(error, smtplib.SMTPResponseException):
+        return error.smtp_code >= 500
+    return False
 
-    Safe to run twice at once: on PostgreSQL each message is locked while it is sent.
-    Returns (sent, failed).
-    """
-    config = current_app.config
-    transport = transport_for(config)
-    query = (
-        sa.select(OutboxMessage)
-        .where(OutboxMessage.status == QUEUED)
-        .order_by(OutboxMessage.id)
-        .limit(limit)
+
+def describe(error):
+    return f"{type(error).__name__}: {error}"[:2000]
+
+
+# ----------------------------------------------------------------------------- claims
+
+
+def _claimable(now):
+    """Queued and due, or claimed by a worker whose lease has ended."""
+    return sa.or_(
+        sa.and_(OutboxMessage.status == QUEUED, OutboxMessage.next_attempt_at <= now),
+        sa.and_(OutboxMessage.status == SENDING, OutboxMessage.claim_expires_at <= now),
     )
-    if db.engine.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    sent = failed = 0
-    for message in db.session.scalars(query).all():
-        message.attempts += 1
-        try:
-            transport.send(message.id, build_email(message, config["MAIL_FROM"]))
-        except (OSError, smtplib.SMTPException) as error:
-            message.last_error = f"{type(error).__name__}: {error}"
-            failed += 1
-            current_app.logger.warning("mail %s to %s failed: %s", message.id, message.to, error)
-        else:
-            message.status = SENT
-            message.sent_at = utcnow()
-            message.last_error = None
-            sent += 1
-    db.session.commit()
-    return sent, failed
 
 
-def deliver_after_commit():
-    """Best effort right after a request's commit; the CLI retries anything left."""
+def claim(session, now, limit=CLAIM_BATCH):
+    """Claim up to `limit` due messages for this caller alone; returns them as Claimed."""
+    token = uuid.uuid4().hex
+    with write(session) as tx:
+        due = (
+            sa.select(OutboxMessage.id)
+            .where(_claimable(now))
+            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+            .limit(limit)
+        )
+        ids = session.scalars(tx.lock_rows(due, skip_locked=True)).all()
+        if not ids:
+            return []
+        # The guard repeats the condition: a row another worker claimed meanwhile stays its.
+        session.execute(
+            sa.update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids), _claimable(now))
+            .values(
+                status=SENDING,
+                claim_token=token,
+                claim_expires_at=now + CLAIM_LEASE,
+                attempts=OutboxMessage.attempts + 1,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        claimed = session.scalars(
+            sa.select(OutboxMessage)
+            .where(OutboxMessage.claim_token == token)
+            .order_by(OutboxMessage.id)
+            .execution_options(populate_existing=True)
+        ).all()
+        return [Claimed.of(message) for message in claimed]
+
+
+def _record(session, claimed, **values):
+    """Write an outcome if the claim is still ours; False when another worker took it over."""
+    with write(session):
+        result = session.execute(
+            sa.update(OutboxMessage)
+            .where(OutboxMessage.id == claimed.id, OutboxMessage.claim_token == claimed.token)
+            .values(claim_token=None, claim_expires_at=None, **values)
+            .execution_options(synchronize_session=False)
+        )
+    if result.rowcount != 1:
+        log.warning("mail %s: claim lost before its outcome was recorded", claimed.id)
+        return False
+    return True
+
+
+def _sent(session, claimed, now):
+    return _record(session, claimed, status=SENT, sent_at=now, last_error=None)
+
+
+def _failed(session, claimed, now, error):
+    log.error("mail %s to %s failed for good: %s", claimed.id, claimed.to, error)
+    return _record(session, claimed, status=FAILED, failed_at=now, last_error=error)
+
+
+def _retry_later(session, claimed, now, error):
+    if claimed.attempts >= MAX_ATTEMPTS:
+        return _failed(session, claimed, now, f"gave up after {claimed.attempts} attempts: {error}")
+    delay = RETRY_DELAYS[claimed.attempts - 1]
+    log.warning("mail %s to %s failed, next try in %s: %s", claimed.id, claimed.to, delay, error)
+    return _record(session, claimed, status=QUEUED, next_attempt_at=now + delay, last_error=error)
+
+
+# ----------------------------------------------------------------------------- delivery
+
+
+@dataclass
+class Delivery:
+    sent: int = 0
+    #: Failed for good during this run.
+    failed: int = 0
+    #: Failed for now; each comes back after its delay.
+    deferred: int = 0
+
+    @property
+    def ok(self):
+        return not (self.failed or self.deferred)
+
+
+def deliver_one(session, claimed, *, transport, sender, domain, now):
+    """Build and send one claimed message, then record what happened; returns its outcome."""
     try:
-        deliver_queued()
-    except Exception:
-        db.session.rollback()
-        current_app.logger.exception("delivering queued mail failed; it stays queued")
+        email = build_email(claimed, sender, domain)
+    except Exception as error:  # any build error is the row's own, and final
+        _failed(session, claimed, now, describe(error))
+        return FAILED
+    try:
+        transport.send(claimed.id, email)
+    except Exception as error:  # classified below: nothing escapes a claim
+        if is_permanent(error):
+            _failed(session, claimed, now, describe(error))
+            return FAILED
+        _retry_later(session, claimed, now, describe(error))
+        return QUEUED
+    _sent(session, claimed, now)
+    return SENT
+
+
+def deliver_queued(
+    session=None, *, config=None, instance_path=None, now=None, limit=100, should_stop=None
+):
+    """Claim and send due messages until none is left, `limit` is reached or a send defers.
+
+    A deferred send (the server is down or slow) ends the run: the rest wait for the next
+    one rather than each waiting out its own timeout. `now` fixes the clock (tests); by
+    default each claim reads it. Returns a Delivery (sent, failed, deferred).
+    """
+    session = session or db.session
+    config = config or current_app.config
+    transport = transport_for(config, instance_path or current_app.instance_path)
+    sender, domain = config["MAIL_FROM"], site_domain(config["SITE_URL"])
+    outcome = Delivery()
+    handled = 0
+    while handled < limit and not (should_stop and should_stop()):
+        batch = claim(session, now or utcnow(), min(CLAIM_BATCH, limit - handled))
+        if not batch:
+            break
+        for position, claimed in enumerate(batch):
+            if should_stop and should_stop():
+                _release(session, batch[position:])
+                return outcome
+            result = deliver_one(
+                session,
+                claimed,
+                transport=transport,
+                sender=sender,
+                domain=domain,
+                now=now or utcnow(),
+            )
+            handled += 1
+            if result == SENT:
+                outcome.sent += 1
+            elif result == FAILED:
+                outcome.failed += 1
+            else:
+                outcome.deferred += 1
+                _release(session, batch[position + 1 :])
+                return outcome
+    return outcome
+
+
+def _release(session, claims):
+    """Give back claims not tried: queued again, their attempt not counted."""
+    for claimed in claims:
+        _record(session, claimed, status=QUEUED, attempts=claimed.attempts - 1)
+
+
+# ----------------------------------------------------------------------------- her desk
+
+
+def needing_attention(session, limit=200):
+    """Failed messages, and queued ones that already failed once, newest first."""
+    return session.scalars(
+        sa.select(OutboxMessage)
+        .where(
+            sa.or_(
+                OutboxMessage.status == FAILED,
+                sa.and_(OutboxMessage.status == QUEUED, OutboxMessage.last_error.is_not(None)),
+            )
+        )
+        .order_by(OutboxMessage.id.desc())
+        .limit(limit)
+    ).all()
+
+
+class NotRetriable(Exception):
+    """Only a failed or waiting message can be sent again; this one is sent or on its way."""
+
+
+def retry(session, message_id, now, *, by=None):
+    """Queue a failed or waiting message for the next run, with its attempts counted afresh."""
+    with write(session) as tx:
+        message = session.get(OutboxMessage, message_id)
+        if message is None:
+            raise LookupError(message_id)
+        tx.lock(message)
+        if message.status not in (FAILED, QUEUED):
+            raise NotRetriable(message_id)
+        before = {"status": message.status, "attempts": message.attempts}
+        message.status = QUEUED
+        message.attempts = 0
+        message.next_attempt_at = now
+        message.failed_at = None
+        record(session, by, "mail.retry", message, before, {"status": QUEUED, "attempts": 0})
+    return message

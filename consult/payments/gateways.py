@@ -5,15 +5,19 @@ payment cost in fees. Which one serves new bookings is the PAYMENT_GATEWAY setti
 refund always goes back through the gateway that took the payment (the ledger row's method).
 """
 
+import hashlib
+import json
 import logging
 import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from urllib.parse import urlsplit
 
 import stripe
-from flask import url_for
 
+from .. import formatting
+from ..database import outside_write
 from . import taxes
 
 log = logging.getLogger(__name__)
@@ -21,6 +25,9 @@ log = logging.getLogger(__name__)
 #: Stripe refuses a Checkout Session that expires sooner than 30 minutes or later than 24 hours.
 STRIPE_MIN_EXPIRY = timedelta(minutes=31)
 STRIPE_MAX_EXPIRY = timedelta(hours=23, minutes=59)
+#: Expiry times are rounded up to this step, so that a retry a few seconds later sends the
+#: same parameters under the same idempotency key and gets the same Checkout Session back.
+EXPIRY_STEP_SECONDS = 300
 
 
 class GatewayError(RuntimeError):
@@ -46,22 +53,35 @@ class PaymentDetails:
     refunds: list = field(default_factory=list)
 
 
-def percent(rate):
-    """0.09975 -> '9.975 %'."""
-    return f"{(Decimal(rate) * 100).normalize():f} %"
-
-
 def checkout_lines(booking):
     """(name, cents) for each line of the checkout: the session, then each tax on its own."""
     lines = [(booking.offer.title(booking.lang), booking.subtotal_cents)]
     for line in taxes.lines_from_dicts(booking.tax_lines):
         if line.cents:
-            lines.append((f"{line.name} {percent(line.rate)}", line.cents))
+            lines.append((f"{line.name} {formatting.percent(line.rate, booking.lang)}", line.cents))
     return lines
 
 
+def _on_this_site(url):
+    """The path of one of our own absolute links: a local checkout page is on this site,
+    whatever address the browser reached it by."""
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def _params_digest(params):
+    """A short fingerprint of a request's parameters, for its idempotency key."""
+    encoded = json.dumps(params, sort_keys=True, default=str).encode()
+    return hashlib.sha256(encoded).hexdigest()[:16]
+
+
 class StripeGateway:
-    """Stripe Checkout, through the official SDK; STRIPE_API_BASE points it elsewhere (tests)."""
+    """Stripe Checkout, through the official SDK; STRIPE_API_BASE points it elsewhere (tests).
+
+    Every call has a connect and a read timeout and at most STRIPE_MAX_NETWORK_RETRIES
+    retries (config.stripe_call_budget is the worst case), and refuses to run inside a
+    write transaction: the caller calls Stripe before it, or after the commit.
+    """
 
     name = "stripe"
     method = "stripe"
@@ -71,12 +91,22 @@ class StripeGateway:
         self.client = stripe.StripeClient(
             config["STRIPE_SECRET_KEY"],
             base_addresses={"api": base} if base else None,
-            max_network_retries=config.get("STRIPE_MAX_NETWORK_RETRIES", 2),
+            max_network_retries=config["STRIPE_MAX_NETWORK_RETRIES"],
+            http_client=stripe.RequestsClient(
+                timeout=(
+                    config["STRIPE_CONNECT_TIMEOUT_SECONDS"],
+                    config["STRIPE_READ_TIMEOUT_SECONDS"],
+                )
+            ),
         )
 
-    def start_checkout(self, booking, *, success_url, cancel_url, now):
+    def start_checkout(self, booking, *, success_url, cancel_url, now, idempotency_key, business):
+        outside_write("Stripe")
         deadline = booking.hold_expires_at or now
         expires_at = min(max(deadline, now + STRIPE_MIN_EXPIRY), now + STRIPE_MAX_EXPIRY)
+        step = EXPIRY_STEP_SECONDS
+        expires_at_seconds = -(-int(expires_at.timestamp()) // step) * step
+        expires_at_seconds = min(expires_at_seconds, int((now + STRIPE_MAX_EXPIRY).timestamp()))
         metadata = {"booking_id": str(booking.id), "booking_reference": booking.reference}
         params = {
             "mode": "payment",
@@ -88,7 +118,7 @@ class StripeGateway:
             },
             "customer_email": booking.client_email,
             "locale": "fr" if booking.lang == "fr" else "en",
-            "expires_at": int(expires_at.timestamp()),
+            "expires_at": expires_at_seconds,
             "success_url": success_url,
             "cancel_url": cancel_url,
             "line_items": [
@@ -103,14 +133,20 @@ class StripeGateway:
                 for name, cents in checkout_lines(booking)
             ],
         }
+        # The same checkout asked again (a retry after a timeout) is the same Session; one
+        # asked with other details (she corrected her email) is a new one.
+        key = f"{idempotency_key}-{_params_digest(params)}"
         try:
-            created = self.client.v1.checkout.sessions.create(params=params)
+            created = self.client.v1.checkout.sessions.create(
+                params=params, options={"idempotency_key": key}
+            )
         except stripe.StripeError as error:
             raise GatewayError(str(error)) from error
         return Checkout(url=created.url, session_id=created.id)
 
     def abandon(self, session_id):
         """Close an older, unpaid Checkout Session, so that one booking is never paid twice."""
+        outside_write("Stripe")
         try:
             self.client.v1.checkout.sessions.expire(session_id)
         except stripe.StripeError as error:
@@ -118,6 +154,7 @@ class StripeGateway:
             log.info("checkout %s not expired: %s", session_id, error)
 
     def refund(self, entry, amount_cents, *, reason, idempotency_key):
+        outside_write("Stripe")
         try:
             refund = self.client.v1.refunds.create(
                 params={
@@ -137,6 +174,7 @@ class StripeGateway:
         return refund.to_dict()
 
     def payment_details(self, payment_intent, amount_cents):
+        outside_write("Stripe")
         try:
             intent = self.client.v1.payment_intents.retrieve(
                 payment_intent,
@@ -159,6 +197,7 @@ class StripeGateway:
         )
 
     def refunds_for(self, payment_intent):
+        outside_write("Stripe")
         try:
             listed = self.client.v1.refunds.list(
                 params={"payment_intent": payment_intent, "limit": 100}
@@ -180,19 +219,33 @@ class DemoGateway:
     def __init__(self, config):
         self.config = config
 
-    def start_checkout(self, booking, *, success_url, cancel_url, now):
+    def start_checkout(self, booking, *, success_url, cancel_url, now, idempotency_key, business):
+        outside_write("the demo gateway")
         return Checkout(
-            url=url_for("payments.demo_checkout", token=booking.manage_token),
+            url=_on_this_site(
+                business.url(
+                    "payments.demo_checkout", lang=booking.lang, token=booking.manage_token
+                )
+            ),
             session_id=f"cs_demo_{secrets.token_hex(12)}",
         )
 
     def abandon(self, session_id):
         """Nothing to close: an older local checkout simply stops counting."""
+        outside_write("the demo gateway")
 
     def refund(self, entry, amount_cents, *, reason, idempotency_key):
-        return {"id": f"re_demo_{secrets.token_hex(12)}", "status": "succeeded"}
+        outside_write("the demo gateway")
+        # Like Stripe, the same key gives the same refund back.
+        digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]
+        return {"id": f"re_demo_{digest}", "status": "succeeded"}
 
     def payment_details(self, payment_intent, amount_cents):
+        outside_write("the demo gateway")
+        return self.details_for(payment_intent, amount_cents)
+
+    def details_for(self, payment_intent, amount_cents):
+        """The fees a demo payment shows (no call: the seed uses it inside its write)."""
         fee = int(
             (Decimal(amount_cents) * self.FEE_RATE).quantize(Decimal(1), rounding=ROUND_HALF_UP)
         )
@@ -206,6 +259,7 @@ class DemoGateway:
         )
 
     def refunds_for(self, payment_intent):
+        outside_write("the demo gateway")
         return []
 
 
@@ -218,9 +272,14 @@ class ManualGateway:
     def __init__(self, config):
         self.config = config
 
-    def start_checkout(self, booking, *, success_url, cancel_url, now):
+    def start_checkout(self, booking, *, success_url, cancel_url, now, idempotency_key, business):
+        outside_write("the manual gateway")
         return Checkout(
-            url=url_for("payments.manual_instructions", token=booking.manage_token),
+            url=_on_this_site(
+                business.url(
+                    "payments.manual_instructions", lang=booking.lang, token=booking.manage_token
+                )
+            ),
             session_id=f"manual_{secrets.token_hex(12)}",
         )
 
@@ -228,6 +287,7 @@ class ManualGateway:
         """Nothing to close: an older local checkout simply stops counting."""
 
     def refund(self, entry, amount_cents, *, reason, idempotency_key):
+        outside_write("the manual gateway")
         # The owner sends the money back herself; the ledger records that she did.
         return None
 

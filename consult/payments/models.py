@@ -24,6 +24,10 @@ class LedgerEntry(db.Model):
         sa.CheckConstraint(
             "(kind = 'refund') = (refund_of_id IS NOT NULL)", name="refund_names_its_payment"
         ),
+        sa.CheckConstraint(
+            "refund_owed_cents IS NULL OR (kind = 'payment' AND refund_owed_cents > 0)",
+            name="refund_owed_positive",
+        ),
         # A gateway payment enters the ledger once, whichever events announce it.
         sa.Index(
             "uq_ledger_entries_payment_intent",
@@ -71,6 +75,14 @@ class LedgerEntry(db.Model):
     reason: so.Mapped[str] = so.mapped_column(sa.String(255), default="")
     created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    #: A refund decided (a cancellation, a late or second payment) but not yet made: the
+    #: gateway is called after the commit, then the credit note is recorded and these cleared.
+    refund_owed_cents: so.Mapped[int | None] = so.mapped_column(index=True)
+    refund_owed_reason: so.Mapped[str | None] = so.mapped_column(sa.String(255))
+    #: Who decided it (a user id, kept without a foreign key: the credit note's created_by).
+    refund_owed_by_id: so.Mapped[int | None]
+    #: Why the gateway refused the owed refund last time (kept until it goes through).
+    refund_error: so.Mapped[str | None] = so.mapped_column(sa.String(500))
 
     taxes: so.Mapped[list["LedgerTax"]] = so.relationship(
         back_populates="entry", cascade="all, delete-orphan", order_by="LedgerTax.id"

@@ -1,9 +1,6 @@
 """The payment webhook, the demo checkout page and the manual-payment instructions."""
 
-from decimal import Decimal
-
 import sqlalchemy as sa
-from babel.numbers import format_percent
 from flask import (
     Blueprint,
     abort,
@@ -15,14 +12,14 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from .. import business
 from ..auth.access import public
 from ..booking.models import HELD, Booking
 from ..extensions import csrf, db, utcnow
-from ..mail.outbox import deliver_after_commit
 from . import settlement
+from .gateways import GatewayError
 from .service import booking_breakdown
 
 bp = Blueprint("payments", __name__)
@@ -38,12 +35,6 @@ def setup(state):
     app = state.app
     if app.config["PAYMENT_GATEWAY"] == "stripe":
         app.config["CSP_FORM_ACTION_EXTRA"] = STRIPE_CHECKOUT_ORIGIN
-    app.add_template_filter(tax_rate, "tax_rate")
-
-
-def tax_rate(rate):
-    """A tax rate for the reader: "9,975 %" or "9.975%"."""
-    return format_percent(Decimal(str(rate)), format="#,##0.###%", locale=str(get_locale() or "fr"))
 
 
 @bp.route("/webhooks/stripe", methods=["POST"])
@@ -57,12 +48,16 @@ def stripe_webhook():
             request.get_data(),
             request.headers.get("Stripe-Signature"),
             config=current_app.config,
+            business=business.current(),
             now=utcnow(),
         )
     except settlement.InvalidSignature as error:
         current_app.logger.warning("webhook refused: %s", error)
         return {"error": "invalid signature"}, 400
-    deliver_after_commit()
+    except GatewayError as error:
+        # Nothing was applied; Stripe sends the event again later.
+        current_app.logger.warning("webhook deferred, the gateway did not answer: %s", error)
+        return {"error": "gateway unavailable"}, 503, {"Retry-After": "60"}
     return {"received": True, "outcome": outcome}
 
 
@@ -147,8 +142,9 @@ def demo_action(token, action):
         event = settlement.demo_event("checkout.session.expired", checkout, now)
         flash(_("The checkout expired (demo): the time slot is free again."), "warning")
         destination = url_for("booking.offer", slug=booking.offer.slug, tz=booking.time_zone)
-    settlement.send_demo_event(db.session, event, config=config, now=now)
-    deliver_after_commit()
+    settlement.send_demo_event(
+        db.session, event, config=config, business=business.current(), now=now
+    )
     return redirect(destination)
 
 

@@ -62,7 +62,7 @@ def seed(session, now):
         session.add(booking)
         session.flush()
         intent = f"pi_demo_seed_{reference.lower()}"
-        details = DemoGateway(config).payment_details(intent, breakdown.total_cents)
+        details = DemoGateway(config).details_for(intent, breakdown.total_cents)
         payment = service.record_payment(
             session,
             booking,
@@ -75,13 +75,16 @@ def seed(session, now):
             stripe_balance_transaction=details.balance_transaction,
             fee_cents=details.fee_cents,
             net_cents=details.net_cents,
+            time_zone=config["TIME_ZONE"],
         )
         if refund_share:
-            service.refund(
+            # Made through the demo gateway long ago: only its record is seeded.
+            service.record_refund(
                 session,
                 payment,
                 payment.total_cents // refund_share,
                 reason="Séance écourtée : la moitié remboursée",
                 now=starts_at + timedelta(days=1),
+                gateway_refund_id=f"re_demo_seed_{reference.lower()}",
             )
     session.flush()

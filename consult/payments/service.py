@@ -1,8 +1,11 @@
 """Taking and giving back money: checkouts, the ledger's payments and refunds, their numbers.
 
-The ledger functions (record_payment, refund, refund_booking_in_full, record_manual_payment)
-work inside the caller's transaction and only flush: the payment, the booking change and the
-emails commit together, and a rollback gives the receipt number back to the sequence.
+The ledger functions (record_payment, record_refund, owe_refund, record_manual_payment) run
+inside the caller's write boundary: the payment, the booking change and the emails commit
+together, and a rollback gives the receipt number back to the sequence. The use cases that
+call a gateway (start_checkout, refund) call it outside any transaction, then record what it
+did in a short write; refunds decided inside a transaction are owed, and refunds.settle_owed
+makes them after the commit.
 This module never imports booking.service (which imports it); settlement.py joins the two.
 """
 
@@ -11,30 +14,33 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import current_app, url_for
 from flask_babel import gettext as _
 from sqlalchemy import orm as so
-from sqlalchemy.dialects import postgresql, sqlite
 
+from .. import business as business_settings
 from ..audit import record as audit
-from ..extensions import utcnow
-from ..mail.outbox import deliver_after_commit, queue_templated
+from ..booking.models import HELD
+from ..database import release_read, write
+from ..mail.outbox import queue_templated
 from . import taxes
 from .gateways import GatewayError, gateway_for, gateway_for_method
 from .models import PAYMENT, REFUND, Counter, LedgerEntry, LedgerTax
 
 __all__ = [
     "GatewayError",
+    "HoldLapsed",
     "InvalidPayment",
     "PaymentUnavailable",
     "RefundTooLarge",
-    "checkout_url",
     "hold_minutes",
+    "owe_booking_refunds",
+    "owe_refund",
     "record_manual_payment",
     "record_payment",
+    "record_refund",
     "refund",
-    "refund_booking_in_full",
     "remaining_refundable",
+    "start_checkout",
 ]
 
 #: (counter name, number prefix) of each gap-free sequence.
@@ -63,6 +69,10 @@ class PaymentUnavailable(RuntimeError):
     """The gateway could not start a checkout; the hold stays and the prospect may retry."""
 
 
+class HoldLapsed(RuntimeError):
+    """The hold ended (or was cancelled) while the checkout was being made: nothing to pay."""
+
+
 # ----------------------------------------------------------------------------- checkout
 
 
@@ -73,40 +83,54 @@ def hold_minutes(config):
     return max(config["HOLD_MINUTES"], MIN_HOLD_MINUTES)
 
 
-def checkout_url(booking, *, now=None):
+def start_checkout(session, booking, *, business, config, now):
     """Start paying for a held booking; returns where to send the browser.
 
-    Stores the checkout's id on the booking and commits it; an older checkout of the
-    booking is closed, and its expiry releases nothing. Raises PaymentUnavailable when
-    the gateway cannot be reached.
+    The gateway is called outside any transaction, under an idempotency key per booking and
+    previous checkout (a retry after a timeout gets the same Checkout Session back). Then a
+    short write checks that the hold is still hers and records the checkout; the older
+    checkout is closed after the commit, and its expiry releases nothing.
+    Raises PaymentUnavailable when the gateway cannot be reached (the hold stays), and
+    HoldLapsed when the hold ended meanwhile.
     """
-    gateway = gateway_for(current_app.config)
+    gateway = gateway_for(config)
+    previous = booking.gateway_session_id
+    offer = booking.offer
+    release_read(session)
     try:
         checkout = gateway.start_checkout(
             booking,
-            success_url=url_for("booking.status", token=booking.manage_token, _external=True),
-            # Back to the times in her own zone (the page would otherwise guess it again).
-            cancel_url=url_for(
-                "booking.offer", slug=booking.offer.slug, tz=booking.time_zone, _external=True
+            success_url=business.url(
+                "booking.status", lang=booking.lang, token=booking.manage_token
             ),
-            now=now or utcnow(),
+            # Back to the times in her own zone (the page would otherwise guess it again).
+            cancel_url=business.url(
+                "booking.offer", lang=booking.lang, slug=offer.slug, tz=booking.time_zone
+            ),
+            now=now,
+            idempotency_key=f"consult-checkout-{booking.id}-{previous or 'first'}",
+            business=business,
         )
     except GatewayError as error:
         raise PaymentUnavailable(str(error)) from error
-    previous = booking.gateway_session_id
-    first_checkout = previous is None
-    if previous and booking.gateway == gateway.name:
-        gateway.abandon(previous)
-    booking.gateway = gateway.name
-    booking.gateway_session_id = checkout.session_id
-    if gateway.name == "manual" and first_checkout:
-        _queue_manual_instructions(booking)
-    so.object_session(booking).commit()
-    deliver_after_commit()
+    with write(session) as tx:
+        tx.lock(booking)
+        lapsed = booking.status != HELD or not booking.hold_is_live(now)
+        if not lapsed:
+            replaced = booking.gateway_session_id
+            if replaced and replaced != checkout.session_id and booking.gateway == gateway.name:
+                tx.after_commit(gateway.abandon, replaced)
+            if gateway.name == "manual" and replaced is None:
+                _queue_manual_instructions(booking, config)
+            booking.gateway = gateway.name
+            booking.gateway_session_id = checkout.session_id
+    if lapsed:
+        gateway.abandon(checkout.session_id)
+        raise HoldLapsed(booking.reference)
     return checkout.url
 
 
-def _queue_manual_instructions(booking):
+def _queue_manual_instructions(booking, config):
     """The prospect keeps the amount, the reference and the deadline in her mailbox."""
     queue_templated(
         booking.client_email,
@@ -118,7 +142,7 @@ def _queue_manual_instructions(booking):
         topic=f"payments_manual_instructions:{booking.id}",
         booking=booking,
         breakdown=booking_breakdown(booking),
-        instructions=current_app.config["MANUAL_PAYMENT_INSTRUCTIONS"],
+        instructions=config["MANUAL_PAYMENT_INSTRUCTIONS"],
     )
 
 
@@ -133,15 +157,14 @@ def next_number(session, sequence):
     hands it back; SQLite serializes writers on its own.
     """
     name, prefix = sequence
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(Counter)
-        .values(name=name, value=1)
-        .on_conflict_do_update(index_elements=[Counter.name], set_={"value": Counter.value + 1})
-        .returning(Counter.value)
-    )
-    value = session.execute(statement).scalar_one()
+    with write(session) as tx:
+        statement = (
+            tx.insert(Counter)
+            .values(name=name, value=1)
+            .on_conflict_do_update(index_elements=[Counter.name], set_={"value": Counter.value + 1})
+            .returning(Counter.value)
+        )
+        value = session.execute(statement).scalar_one()
     return f"{prefix}{value:06d}"
 
 
@@ -199,54 +222,68 @@ def record_payment(
     fee_cents=None,
     net_cents=None,
     external_reference="",
+    time_zone=None,
 ):
-    """Add a payment to the ledger with the next receipt number; flushes, the caller commits.
+    """Add a payment to the ledger with the next receipt number, in the caller's write.
 
     Its taxes are the booking's; an amount other than the booking's total (an instalment)
-    shares them out in the same proportions.
+    shares them out in the same proportions. `time_zone` (the owner's, by default) is the
+    one its description names the session's time in.
     """
     if total_cents <= 0:
         raise InvalidPayment("a payment must be more than zero")
     breakdown = booking_breakdown(booking)
     if total_cents != breakdown.total_cents:
         breakdown = taxes.split_total(total_cents, breakdown.lines, breakdown.subtotal_cents)
-    entry = LedgerEntry(
-        kind=PAYMENT,
-        number=next_number(session, RECEIPTS),
-        booking=booking,
-        occurred_at=occurred_at,
-        method=method,
-        currency=booking.currency,
-        subtotal_cents=breakdown.subtotal_cents,
-        tax_cents=breakdown.tax_cents,
-        total_cents=total_cents,
-        fee_cents=fee_cents,
-        net_cents=net_cents,
-        description=describe(booking, current_app.config["TIME_ZONE"]),
-        client_name=booking.client_name,
-        client_email=booking.client_email,
-        stripe_checkout_session=stripe_checkout_session,
-        stripe_payment_intent=stripe_payment_intent,
-        stripe_charge=stripe_charge,
-        stripe_balance_transaction=stripe_balance_transaction,
-        external_reference=external_reference[:255],
-        created_by_id=getattr(user, "id", None),
-        taxes=ledger_tax_rows(breakdown),
-    )
-    session.add(entry)
-    session.flush()
-    return entry
+    with write(session):
+        time_zone = time_zone or business_settings.current().time_zone
+        entry = LedgerEntry(
+            kind=PAYMENT,
+            number=next_number(session, RECEIPTS),
+            booking=booking,
+            occurred_at=occurred_at,
+            method=method,
+            currency=booking.currency,
+            subtotal_cents=breakdown.subtotal_cents,
+            tax_cents=breakdown.tax_cents,
+            total_cents=total_cents,
+            fee_cents=fee_cents,
+            net_cents=net_cents,
+            description=describe(booking, time_zone),
+            client_name=booking.client_name,
+            client_email=booking.client_email,
+            stripe_checkout_session=stripe_checkout_session,
+            stripe_payment_intent=stripe_payment_intent,
+            stripe_charge=stripe_charge,
+            stripe_balance_transaction=stripe_balance_transaction,
+            external_reference=external_reference[:255],
+            created_by_id=getattr(user, "id", None),
+            taxes=ledger_tax_rows(breakdown),
+        )
+        session.add(entry)
+        session.flush()
+        return entry
 
 
 def record_manual_payment(
-    session, booking, *, amount_cents, paid_on, reference, method="interac", user=None, now
+    session,
+    booking,
+    *,
+    amount_cents,
+    paid_on,
+    reference,
+    method="interac",
+    user=None,
+    now,
+    time_zone=None,
 ):
     """The owner records money received outside a gateway (Interac e-Transfer, invoice).
 
     `paid_on` is the local date she received it (noon in the consultant's zone is stored)
     or an aware datetime. Only records the payment: settlement.mark_paid_manually also
-    confirms the booking. Flushes; the caller commits.
+    confirms the booking. Runs in the caller's write.
     """
+    time_zone = time_zone or business_settings.current().time_zone
     if method not in MANUAL_METHODS:
         raise InvalidPayment(f"unknown manual payment method {method!r}")
     if amount_cents is None or amount_cents <= 0:
@@ -254,29 +291,31 @@ def record_manual_payment(
     if isinstance(paid_on, datetime):
         occurred_at = paid_on
     elif isinstance(paid_on, date):
-        zone = ZoneInfo(current_app.config["TIME_ZONE"])
+        zone = ZoneInfo(time_zone)
         occurred_at = datetime.combine(paid_on, time(12), zone).astimezone(UTC)
     else:
         raise InvalidPayment("the payment date is missing")
     if occurred_at > now + timedelta(days=1):
         raise InvalidPayment("the payment date is in the future")
-    entry = record_payment(
-        session,
-        booking,
-        method=method,
-        total_cents=amount_cents,
-        occurred_at=occurred_at,
-        user=user,
-        external_reference=reference.strip(),
-    )
-    audit(
-        session,
-        user,
-        "payment.record_manual",
-        entry,
-        after={"number": entry.number, "amount_cents": amount_cents, "reference": reference},
-    )
-    return entry
+    with write(session):
+        entry = record_payment(
+            session,
+            booking,
+            method=method,
+            total_cents=amount_cents,
+            occurred_at=occurred_at,
+            user=user,
+            external_reference=reference.strip(),
+            time_zone=time_zone,
+        )
+        audit(
+            session,
+            user,
+            "payment.record_manual",
+            entry,
+            after={"number": entry.number, "amount_cents": amount_cents, "reference": reference},
+        )
+        return entry
 
 
 # ----------------------------------------------------------------------------- refunds
@@ -301,14 +340,9 @@ def _refunded_so_far(session, payment):
 
 
 def remaining_refundable(entry):
-    """What can still be given back from a payment, in cents."""
+    """What can still be given back from a payment, in cents (refunds owed count as given)."""
     refunded, _ = _refunded_so_far(so.object_session(entry), entry)
-    return entry.total_cents - refunded
-
-
-def _lock_payment(session, payment):
-    if session.get_bind().dialect.name == "postgresql":
-        session.refresh(payment, with_for_update=True)
+    return entry.total_cents - refunded - (entry.refund_owed_cents or 0)
 
 
 def find_refund(session, gateway_refund_id):
@@ -319,7 +353,56 @@ def find_refund(session, gateway_refund_id):
     )
 
 
-def refund(
+def refund_key(payment_entry, refunded_cents, amount_cents):
+    """The idempotency key of a refund: the same refund asked twice is made once."""
+    return (
+        f"consult-{payment_entry.stripe_payment_intent or payment_entry.number}"
+        f"-{refunded_cents}-{amount_cents}"
+    )
+
+
+def _check_refund(payment_entry, amount_cents):
+    if payment_entry.kind != PAYMENT:
+        raise InvalidPayment(f"{payment_entry.number} is not a payment")
+    if amount_cents <= 0:
+        raise InvalidPayment("a refund must be more than zero")
+
+
+def refund(session, payment_entry, amount_cents, *, reason, user=None, now, config):
+    """The owner gives back `amount_cents` of a payment now; returns its credit note.
+
+    Reads what remains, asks the gateway outside any transaction (under the idempotency key
+    refund_key builds, so a retry is one refund), then records the credit note with the
+    gateway's refund id in a short write. A refund.created event may record it first: the
+    ledger keeps it once. Raises RefundTooLarge past what remains, GatewayError when the
+    gateway refused or did not answer (nothing recorded, nothing owed).
+    """
+    _check_refund(payment_entry, amount_cents)
+    refunded, _ = _refunded_so_far(session, payment_entry)
+    remaining_cents = payment_entry.total_cents - refunded - (payment_entry.refund_owed_cents or 0)
+    if amount_cents > remaining_cents:
+        raise RefundTooLarge(amount_cents, remaining_cents)
+    gateway = gateway_for_method(payment_entry.method, config)
+    release_read(session)
+    result = gateway.refund(
+        payment_entry,
+        amount_cents,
+        reason=reason,
+        idempotency_key=refund_key(payment_entry, refunded, amount_cents),
+    )
+    with write(session):
+        return record_refund(
+            session,
+            payment_entry,
+            amount_cents,
+            reason=reason,
+            user=user,
+            now=now,
+            gateway_refund_id=result["id"] if result else None,
+        )
+
+
+def record_refund(
     session,
     payment_entry,
     amount_cents,
@@ -327,46 +410,53 @@ def refund(
     reason,
     user=None,
     now,
-    via_gateway=True,
     gateway_refund_id=None,
+    settling_owed=False,
 ):
-    """Give back `amount_cents` of a payment as a new negative row with a credit-note number.
+    """Record money given back as a new negative row with a credit-note number.
 
-    Calls the gateway's refund API unless the refund came from the gateway itself
-    (`via_gateway=False`, with its `gateway_refund_id`); a refund already in the ledger
-    under that id is returned as it is. Raises RefundTooLarge past what remains.
-    Flushes; the caller commits.
+    The gateway has already made it (or the owner did, for a manual payment); a refund
+    already in the ledger under `gateway_refund_id` is returned as it is. Runs in the
+    caller's write, the payment row locked. Raises RefundTooLarge past what remains
+    (`settling_owed`: the refund owed on the row is the one being recorded).
     """
-    if payment_entry.kind != PAYMENT:
-        raise InvalidPayment(f"{payment_entry.number} is not a payment")
-    if amount_cents <= 0:
-        raise InvalidPayment("a refund must be more than zero")
-    _lock_payment(session, payment_entry)
-    existing = find_refund(session, gateway_refund_id)
-    if existing is not None:
-        return existing
-    refunded, refunded_taxes = _refunded_so_far(session, payment_entry)
-    remaining_cents = payment_entry.total_cents - refunded
-    if amount_cents > remaining_cents:
-        raise RefundTooLarge(amount_cents, remaining_cents)
-
-    if via_gateway:
-        gateway = gateway_for_method(payment_entry.method, current_app.config)
-        result = gateway.refund(
-            payment_entry,
-            amount_cents,
-            reason=reason,
-            # The same refund asked twice (a retry) is made once by the gateway.
-            idempotency_key=(
-                f"consult-{payment_entry.stripe_payment_intent or payment_entry.number}"
-                f"-{refunded}-{amount_cents}"
-            ),
-        )
-        gateway_refund_id = result["id"] if result else None
+    _check_refund(payment_entry, amount_cents)
+    with write(session) as tx:
+        tx.lock(payment_entry)
         existing = find_refund(session, gateway_refund_id)
         if existing is not None:
             return existing
+        refunded, refunded_taxes = _refunded_so_far(session, payment_entry)
+        remaining_cents = payment_entry.total_cents - refunded
+        if not settling_owed:
+            remaining_cents -= payment_entry.refund_owed_cents or 0
+        if amount_cents > remaining_cents:
+            raise RefundTooLarge(amount_cents, remaining_cents)
+        return _credit_note(
+            session,
+            payment_entry,
+            amount_cents,
+            refunded,
+            refunded_taxes,
+            reason=reason,
+            user=user,
+            now=now,
+            gateway_refund_id=gateway_refund_id,
+        )
 
+
+def _credit_note(
+    session,
+    payment_entry,
+    amount_cents,
+    refunded,
+    refunded_taxes,
+    *,
+    reason,
+    user,
+    now,
+    gateway_refund_id,
+):
     original = entry_breakdown(payment_entry)
     remaining = taxes.Breakdown(
         original.subtotal_cents - (refunded - sum(refunded_taxes.values())),
@@ -428,16 +518,34 @@ def refund(
     return entry
 
 
-def refund_booking_in_full(session, booking, *, reason, user=None, now):
-    """Refund what remains of every payment of the booking; [] when nothing was paid."""
-    refunds = []
-    for payment in payments_of(session, booking):
-        remaining_cents = remaining_refundable(payment)
-        if remaining_cents > 0:
-            refunds.append(
-                refund(session, payment, remaining_cents, reason=reason, user=user, now=now)
-            )
-    return refunds
+def owe_refund(session, payment_entry, amount_cents, *, reason, user=None):
+    """Decide, in the caller's write, that `amount_cents` of a payment goes back.
+
+    Nothing leaves the process here: refunds.settle_owed asks the gateway after the commit
+    and records the credit note; until then the payment row says what is owed, and why.
+    """
+    _check_refund(payment_entry, amount_cents)
+    with write(session) as tx:
+        tx.lock(payment_entry)
+        left = remaining_refundable(payment_entry)
+        if amount_cents > left:
+            raise RefundTooLarge(amount_cents, left)
+        payment_entry.refund_owed_cents = (payment_entry.refund_owed_cents or 0) + amount_cents
+        payment_entry.refund_owed_reason = reason[:255]
+        payment_entry.refund_owed_by_id = getattr(user, "id", None)
+        payment_entry.refund_error = None
+    return payment_entry
+
+
+def owe_booking_refunds(session, booking, *, reason, user=None):
+    """Owe back what remains of every payment of the booking; the payments owed, or []."""
+    owed = []
+    with write(session):
+        for payment in payments_of(session, booking):
+            left = remaining_refundable(payment)
+            if left > 0:
+                owed.append(owe_refund(session, payment, left, reason=reason, user=user))
+    return owed
 
 
 def payments_of(session, booking):

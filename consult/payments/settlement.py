@@ -1,9 +1,11 @@
 """Payment events turned into confirmed bookings, released holds and ledger rows.
 
 Stripe's webhook and the demo checkout page both come through `process_signed`: the
-signature is checked with the SDK, each event id is stored once, and the event, the ledger
-and the booking change commit together. Here (not in service.py) payments meet
-booking.service, which itself imports payments.service.
+signature is checked with the SDK; what the event needs from the gateway (a payment's fees,
+a charge's refunds) is fetched before any transaction; then, in one write, the event id is
+stored once and the event, the ledger and the booking change commit together. Refunds it
+decides (a late or a second payment) are owed and made after the commit. Here (not in
+service.py) payments meet booking.service, which itself imports payments.service.
 """
 
 import json
@@ -19,10 +21,10 @@ from sqlalchemy.exc import IntegrityError
 
 from ..booking import service as booking_service
 from ..booking.models import CONFIRMED, HELD, Booking
-from ..database import begin_serialized_write, plain_session
+from ..database import release_read, write
 from ..mail.outbox import queue_templated
-from . import service
-from .gateways import gateway_for
+from . import refunds, service
+from .gateways import PaymentDetails, gateway_for
 from .models import PAYMENT, LedgerEntry, WebhookEvent
 
 log = logging.getLogger(__name__)
@@ -63,30 +65,75 @@ def verify(payload, signature, config):
     return event
 
 
-def process_signed(session, payload, signature, *, config, now):
-    """Verify, then handle: the single way in for every gateway event. Returns the outcome."""
-    return handle_event(session, verify(payload, signature, config), config=config, now=now)
+def process_signed(session, payload, signature, *, config, business, now):
+    """Verify, then handle: the single way in for every gateway event. Returns the outcome.
+
+    Raises InvalidSignature (nothing touched) and GatewayError when the gateway could not
+    tell what the event needs (nothing touched either: the gateway sends the event again).
+    """
+    event = verify(payload, signature, config)
+    return handle_event(session, event, config=config, business=business, now=now)
 
 
-def handle_event(session, event, *, config, now):
-    """Apply a verified event once; a repeat is acknowledged and changes nothing. Commits."""
-    session = plain_session(session)
-    begin_serialized_write(session)
+#: Event types whose handler needs the payment's details from the gateway.
+PAID_EVENTS = ("checkout.session.completed", "checkout.session.async_payment_succeeded")
+
+
+def fetch_facts(event, config):
+    """What the handler needs from the gateway, asked before the write (None otherwise)."""
+    data = event["data"]["object"]
+    if event["type"] in PAID_EVENTS:
+        if data.get("payment_status") != "paid" or not data.get("payment_intent"):
+            return None
+        return gateway_for(config).payment_details(data["payment_intent"], data["amount_total"])
+    if event["type"] == "charge.refunded":
+        listed = (data.get("refunds") or {}).get("data")
+        if listed is None:
+            # Recent API versions leave the refunds out of the charge: ask for them.
+            listed = gateway_for(config).refunds_for(data.get("payment_intent"))
+        return listed
+    return None
+
+
+def handle_event(session, event, *, config, business, now):
+    """Apply a verified event once; a repeat is acknowledged and changes nothing. Commits.
+
+    The gateway is asked first, with no transaction open; the write then applies the event
+    with what it said, and refunds it owes are made after the commit.
+    """
     if session.get(WebhookEvent, event["id"]) is not None:
-        session.rollback()
         return "duplicate"
-    session.add(WebhookEvent(id=event["id"], type=event["type"], payload=event, received_at=now))
-    try:
-        session.flush()
-    except IntegrityError:
-        # The same event, delivered twice at once: the other delivery applies it.
-        session.rollback()
-        return "duplicate"
-    handler = HANDLERS.get(event["type"])
-    outcome = handler(session, event, config=config, now=now) if handler else "ignored"
-    session.commit()
+    release_read(session)
+    facts = fetch_facts(event, config)
+    with write(session) as tx:
+        if session.get(WebhookEvent, event["id"]) is not None:
+            return "duplicate"
+        try:
+            with session.begin_nested():
+                session.add(
+                    WebhookEvent(id=event["id"], type=event["type"], payload=event, received_at=now)
+                )
+        except IntegrityError:
+            # The same event, delivered twice at once: the other delivery applies it.
+            return "duplicate"
+        handler = HANDLERS.get(event["type"])
+        context = {"config": config, "business": business, "now": now, "facts": facts}
+        outcome = handler(tx, event, **context) if handler else "ignored"
     log.info("payment event %s %s: %s", event["id"], event["type"], outcome)
     return outcome
+
+
+def _settle_after_commit(tx, payment, *, config, now):
+    """Make the refund owed on `payment` once the write that owed it has committed."""
+    tx.session.flush()
+    tx.after_commit(
+        refunds.settle_owed,
+        tx.session,
+        config=config,
+        now=now,
+        payment_ids=[payment.id],
+        stop_at_failure=True,
+    )
 
 
 def _occurred_at(stripe_object, fallback):
@@ -94,28 +141,26 @@ def _occurred_at(stripe_object, fallback):
     return datetime.fromtimestamp(created, UTC) if created else fallback
 
 
-def _booking_of(session, checkout):
+def _booking_of(tx, checkout):
     raw = checkout.get("client_reference_id") or (checkout.get("metadata") or {}).get("booking_id")
     try:
         booking_id = int(raw)
     except (TypeError, ValueError):
         return None
-    # Row-locked on PostgreSQL, so two events about one booking apply one after the other
-    # (SQLite's write transaction already serializes them).
-    return session.scalar(
-        sa.select(Booking).where(Booking.id == booking_id).with_for_update(of=Booking)
-    )
+    # Row-locked, so two events about one booking apply one after the other.
+    return tx.session.scalar(tx.lock_rows(sa.select(Booking).where(Booking.id == booking_id)))
 
 
 # ----------------------------------------------------------------------------- checkouts
 
 
-def checkout_paid(session, event, *, config, now):
+def checkout_paid(tx, event, *, config, business, now, facts):
     """checkout.session.completed and ...async_payment_succeeded: record, then confirm."""
+    session = tx.session
     checkout = event["data"]["object"]
     if checkout.get("payment_status") != "paid":
         return "awaiting payment"
-    booking = _booking_of(session, checkout)
+    booking = _booking_of(tx, checkout)
     if booking is None:
         return "unknown booking"
     intent = checkout.get("payment_intent")
@@ -132,7 +177,7 @@ def checkout_paid(session, event, *, config, now):
         if service.remaining_refundable(entry) > 0
     ]
     gateway = gateway_for(config)
-    details = gateway.payment_details(intent, checkout["amount_total"])
+    details = facts or PaymentDetails()
     payment = service.record_payment(
         session,
         booking,
@@ -145,6 +190,7 @@ def checkout_paid(session, event, *, config, now):
         stripe_balance_transaction=details.balance_transaction,
         fee_cents=details.fee_cents,
         net_cents=details.net_cents,
+        time_zone=business.time_zone,
     )
     # Refunds made in the gateway before this event reached us.
     for gateway_refund in details.refunds:
@@ -153,27 +199,29 @@ def checkout_paid(session, event, *, config, now):
     if booking.status == CONFIRMED and already_paid:
         left = service.remaining_refundable(payment)
         if left:
-            service.refund(session, payment, left, reason=DUPLICATE_PAYMENT_REASON, now=now)
+            service.owe_refund(session, payment, left, reason=DUPLICATE_PAYMENT_REASON)
+            _settle_after_commit(tx, payment, config=config, now=now)
         return "duplicate payment refunded"
     try:
-        booking_service.confirm_paid(session, booking, now)
+        booking_service.confirm_paid(session, booking, now, business=business)
     except booking_service.SlotNoLongerAvailable:
-        _refund_late_payment(session, booking, payment, config=config, now=now)
+        _refund_late_payment(tx, booking, payment, config=config, business=business, now=now)
         return "late payment refunded"
     return "confirmed"
 
 
-def _refund_late_payment(session, booking, payment, *, config, now):
-    """The slot went to someone else: give the money back and tell both people."""
+def _refund_late_payment(tx, booking, payment, *, config, business, now):
+    """The slot went to someone else: owe the money back and tell both people."""
+    session = tx.session
     left = service.remaining_refundable(payment)
-    credit_note = None
     if left:
-        credit_note = service.refund(session, payment, left, reason=LATE_PAYMENT_REASON, now=now)
+        service.owe_refund(session, payment, left, reason=LATE_PAYMENT_REASON)
+        _settle_after_commit(tx, payment, config=config, now=now)
     context = {
         "booking": booking,
         "payment": payment,
-        "credit_note": credit_note,
-        "owner_zone": config["TIME_ZONE"],
+        "refund_cents": left,
+        "owner_zone": business.time_zone,
     }
     queue_templated(
         booking.client_email,
@@ -184,9 +232,9 @@ def _refund_late_payment(session, booking, payment, *, config, now):
         **context,
     )
     queue_templated(
-        config["OWNER_EMAIL"],
+        business.owner_email,
         "payments_late_payment_refunded_owner",
-        config["DEFAULT_LOCALE"],
+        business.locale,
         subject=lambda: _(
             "Late payment refunded automatically: booking %(reference)s",
             reference=booking.reference,
@@ -196,10 +244,10 @@ def _refund_late_payment(session, booking, payment, *, config, now):
     )
 
 
-def checkout_ended(session, event, *, config, now):
+def checkout_ended(tx, event, *, config, business, now, facts):
     """checkout.session.expired and ...async_payment_failed: the hold is released."""
     checkout = event["data"]["object"]
-    booking = _booking_of(session, checkout)
+    booking = _booking_of(tx, checkout)
     if booking is None:
         return "unknown booking"
     if booking.status != HELD:
@@ -207,7 +255,7 @@ def checkout_ended(session, event, *, config, now):
     if booking.gateway_session_id and booking.gateway_session_id != checkout.get("id"):
         # The prospect started another checkout since; that one holds the slot now.
         return "an older checkout"
-    booking_service.release_hold(session, booking, now)
+    booking_service.release_hold(tx.session, booking, now)
     return "hold released"
 
 
@@ -242,31 +290,25 @@ def _record_gateway_refund(session, gateway_refund, now):
         log.warning("refund %s: nothing left to refund of %s", gateway_refund["id"], payment)
         return "nothing left to refund"
     reason = (gateway_refund.get("metadata") or {}).get("reason") or GATEWAY_REFUND_REASON
-    service.refund(
+    service.record_refund(
         session,
         payment,
         amount,
         reason=reason,
         now=_occurred_at(gateway_refund, now),
-        via_gateway=False,
         gateway_refund_id=gateway_refund["id"],
     )
     return "refund recorded"
 
 
-def refund_changed(session, event, *, config, now):
+def refund_changed(tx, event, *, config, business, now, facts):
     """refund.created / refund.updated: a refund (ours or the dashboard's) in the ledger once."""
-    return _record_gateway_refund(session, event["data"]["object"], now)
+    return _record_gateway_refund(tx.session, event["data"]["object"], now)
 
 
-def charge_refunded(session, event, *, config, now):
-    """charge.refunded: every refund of the charge in the ledger once."""
-    charge = event["data"]["object"]
-    listed = (charge.get("refunds") or {}).get("data")
-    if listed is None:
-        # Recent API versions leave the refunds out of the charge: ask for them.
-        listed = gateway_for(config).refunds_for(charge.get("payment_intent"))
-    outcomes = [_record_gateway_refund(session, item, now) for item in listed]
+def charge_refunded(tx, event, *, config, business, now, facts):
+    """charge.refunded: every refund of the charge (fetched before the write) in the ledger once."""
+    outcomes = [_record_gateway_refund(tx.session, item, now) for item in facts or ()]
     return ", ".join(outcomes) or "no refunds"
 
 
@@ -285,16 +327,14 @@ HANDLERS = {
 
 
 def mark_paid_manually(
-    session, booking, *, amount_cents, paid_on, reference, method="interac", user, now
+    session, booking, *, amount_cents, paid_on, reference, method="interac", user, business, now
 ):
     """The owner received an Interac transfer or a paid invoice: record it, confirm, commit.
 
     Raises SlotNoLongerAvailable (nothing recorded) when the hold lapsed and the slot went
     to someone else: she returns the money herself.
     """
-    session = plain_session(session)
-    begin_serialized_write(session)
-    try:
+    with write(session):
         payment = service.record_manual_payment(
             session,
             booking,
@@ -304,12 +344,9 @@ def mark_paid_manually(
             method=method,
             user=user,
             now=now,
+            time_zone=business.time_zone,
         )
-        booking_service.confirm_paid(session, booking, now)
-    except Exception:
-        session.rollback()
-        raise
-    session.commit()
+        booking_service.confirm_paid(session, booking, now, business=business)
     return payment
 
 
@@ -359,8 +396,10 @@ def sign(payload, secret, timestamp=None):
     )
 
 
-def send_demo_event(session, event, *, config, now):
+def send_demo_event(session, event, *, config, business, now):
     """Sign a demo event with DEMO_WEBHOOK_SECRET and hand it to the webhook's own code."""
     payload = json.dumps(event)
     signature = sign(payload, config["DEMO_WEBHOOK_SECRET"])
-    return process_signed(session, payload.encode(), signature, config=config, now=now)
+    return process_signed(
+        session, payload.encode(), signature, config=config, business=business, now=now
+    )

@@ -9,9 +9,9 @@ import sqlalchemy as sa
 
 from consult.extensions import db
 from consult.payments.models import LedgerEntry, LedgerTax
-from tests.integration.test_accounting_factories import (
-    add_payment,
+from tests.factories import (
     make_booking,
+    make_payment,
     montreal,
     sign_in,
 )
@@ -103,7 +103,12 @@ def test_export_memory_stays_flat_from_10k_to_100k_rows(app, client, benchmark, 
     if benchmark.disabled:
         pytest.skip("a benchmark: `make bench` runs it")
     with app.app_context():
-        add_payment(make_booking(), montreal(2026, 11, 1, 0, 30))
+        make_payment(
+            db.session,
+            make_booking(db.session),
+            montreal(2026, 11, 1, 0, 30),
+            subtotal_cents=15_000,
+        )
         db.session.commit()
     sign_in(app, client)
 

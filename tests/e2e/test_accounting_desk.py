@@ -6,7 +6,7 @@ import io
 import re
 
 from consult.extensions import db
-from tests.integration.test_accounting_factories import build_sample_books
+from tests.factories import make_sample_books
 
 
 def page_totals(page):
@@ -46,7 +46,7 @@ def column_sums(data, delimiter, decimal):
 
 def test_the_accountant_filters_a_month_and_downloads_both_csv_variants(app, page, make_user):
     with app.app_context():
-        build_sample_books()
+        make_sample_books(db.session)
         db.session.remove()
     accountant = make_user(role="accountant")
 

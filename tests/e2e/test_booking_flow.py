@@ -8,13 +8,16 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from icalendar import Calendar
 
+from consult import formatting
 from consult.booking.models import CONFIRMED, Booking
 from consult.booking.seed import seed
 from consult.extensions import db, utcnow
 from consult.mail.models import OutboxMessage
 
 
-def test_a_prospect_in_paris_books_and_pays_for_the_flagship_session(app, browser, live_server):
+def test_a_prospect_in_paris_books_and_pays_for_the_flagship_session(
+    app, browser, live_server, deliver_mail
+):
     with app.app_context():
         seed(db.session, utcnow())
         db.session.commit()
@@ -56,12 +59,13 @@ def test_a_prospect_in_paris_books_and_pays_for_the_flagship_session(app, browse
     finally:
         context.close()
 
+    deliver_mail()  # what the worker does within seconds of the payment
     with app.app_context():
         booking = db.session.scalar(sa.select(Booking))
         assert booking.status == CONFIRMED
         assert booking.time_zone == "Europe/Paris"
         local = booking.starts_at.astimezone(ZoneInfo("Europe/Paris"))
-        assert local.strftime("%-I:%M %p") == shown_time
+        assert formatting.time(local.time(), "en") == shown_time
         message = db.session.scalar(
             sa.select(OutboxMessage).where(OutboxMessage.topic == f"booking_confirmed:{booking.id}")
         )

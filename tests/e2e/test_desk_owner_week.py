@@ -11,7 +11,7 @@ from consult.booking.models import CONFIRMED, Booking, WeeklyHours
 from consult.extensions import db, utcnow
 from consult.payments.models import LedgerEntry
 from consult.payments.service import record_payment
-from tests.integration.test_admin_builders import make_booking, make_offer
+from tests.factories import make_booking, make_offer
 
 MONTREAL = zone("America/Montreal")
 WEEKDAY_FIELDS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from consult.booking import service as booking_service
 from consult.booking.models import EXPIRED, HELD, Booking, Offer
 from consult.booking.seed import seed
+from consult.business import current as current_business
 from consult.extensions import db, utcnow
 
 INTAKE = {
@@ -25,7 +26,7 @@ def held_checkout(app, client):
         seed(db.session, utcnow())
         db.session.commit()
         offer = db.session.scalar(sa.select(Offer).where(Offer.flagship))
-        slot = booking_service.find_open_slots(db.session, offer, utcnow(), app.config)[0]
+        slot = booking_service.find_open_slots(db.session, offer, utcnow(), current_business())[0]
         slug = offer.slug
     response = client.post(
         f"/fr/book/{slug}/reserve", query_string={"start": slot.starts_at.isoformat()}, data=INTAKE

@@ -7,7 +7,7 @@ from werkzeug.routing import BuildError
 
 from consult.auth.access import ACCOUNTANT, PUBLIC
 from consult.extensions import db
-from tests.integration.test_accounting_factories import build_sample_books, sign_in
+from tests.factories import make_sample_books, sign_in
 
 NOVEMBER = {"start": "2026-11-01", "end": "2026-11-30"}
 #: Values tried for a rule's arguments: ids, tokens, and the words any() converters expect.
@@ -44,7 +44,7 @@ def routes_closed_to_the_accountant(app):
 
 def test_every_other_private_route_refuses_the_accountant_and_changes_nothing(client, auth, app):
     with app.app_context():
-        build_sample_books()
+        make_sample_books(db.session)
     auth.login(role=ACCOUNTANT)
     with app.app_context():
         before = table_counts()
@@ -59,7 +59,7 @@ def test_every_other_private_route_refuses_the_accountant_and_changes_nothing(cl
 
 def test_the_accountant_reaches_the_ledger_exports_tax_report_and_every_receipt(client, app):
     with app.app_context():
-        books = build_sample_books()
+        books = make_sample_books(db.session)
     sign_in(app, client, ACCOUNTANT)
     assert client.get("/fr/accounting/", query_string=NOVEMBER).status_code == 200
     assert client.get("/fr/accounting/export.csv", query_string=NOVEMBER).status_code == 200
@@ -78,7 +78,7 @@ def test_the_desk_is_in_the_menu_of_both_roles(client, app, role):
 
 def test_the_owner_sees_the_accountants_pages(client, app):
     with app.app_context():
-        books = build_sample_books()
+        books = make_sample_books(db.session)
     sign_in(app, client, "owner")
     assert client.get("/en/accounting/", query_string=NOVEMBER).status_code == 200
     assert client.get("/en/accounting/export.csv", query_string=NOVEMBER).status_code == 200

@@ -9,10 +9,10 @@ import sqlalchemy as sa
 
 from consult.extensions import db
 from consult.payments.models import LedgerEntry, LedgerTax
-from tests.integration.test_accounting_factories import (
-    add_payment,
-    build_sample_books,
+from tests.factories import (
     make_booking,
+    make_payment,
+    make_sample_books,
     montreal,
     sign_in,
 )
@@ -49,7 +49,7 @@ FULL_HEADER = [
 @pytest.fixture
 def books(app):
     with app.app_context():
-        return build_sample_books()
+        return make_sample_books(db.session)
 
 
 def download(client, lang="en", **query):
@@ -215,8 +215,8 @@ def test_the_xero_layout_is_date_amount_payee_description_reference(client, app,
 
 def test_a_client_name_that_looks_like_a_formula_is_exported_inert(client, app):
     with app.app_context():
-        booking = make_booking(client_name='=HYPERLINK("http://evil.example","x")')
-        add_payment(booking, montreal(2026, 11, 4))
+        booking = make_booking(db.session, client_name='=HYPERLINK("http://evil.example","x")')
+        make_payment(db.session, booking, montreal(2026, 11, 4), subtotal_cents=15_000)
         db.session.commit()
     sign_in(app, client, "accountant")
     rows, _header = records(download(client))
@@ -226,8 +226,8 @@ def test_a_client_name_that_looks_like_a_formula_is_exported_inert(client, app):
 def test_the_export_streams_in_chunks_as_rows_are_read(client, app):
     """A long range is written while it is read: several chunks, no Content-Length."""
     with app.app_context():
-        booking = make_booking()
-        first = add_payment(booking, montreal(2026, 11, 2))
+        booking = make_booking(db.session)
+        first = make_payment(db.session, booking, montreal(2026, 11, 2), subtotal_cents=15_000)
         insert_copies(first, 1_200)
         db.session.commit()
     sign_in(app, client, "accountant")
@@ -279,7 +279,14 @@ def insert_copies(entry, count):
 def test_a_consultant_without_sales_taxes_gets_no_tax_columns(client, app):
     app.config["TAXES"] = []
     with app.app_context():
-        add_payment(make_booking(), montreal(2026, 11, 4), taxable=False, method="other")
+        make_payment(
+            db.session,
+            make_booking(db.session),
+            montreal(2026, 11, 4),
+            subtotal_cents=15_000,
+            taxable=False,
+            method="other",
+        )
         db.session.commit()
     sign_in(app, client, "accountant")
     rows, header = records(download(client))

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from consult.extensions import db
-from tests.integration.test_accounting_factories import build_sample_books, sign_in
+from tests.factories import make_sample_books, sign_in
 
 NOVEMBER = {"start": "2026-11-01", "end": "2026-11-30"}
 
@@ -13,7 +13,7 @@ NOVEMBER = {"start": "2026-11-01", "end": "2026-11-30"}
 @pytest.fixture
 def books(app):
     with app.app_context():
-        return build_sample_books()
+        return make_sample_books(db.session)
 
 
 def shown_numbers(html):
@@ -38,8 +38,8 @@ def test_the_accountant_sees_every_row_of_the_month_in_the_consultants_zone(clie
     assert books["october"] not in shown_numbers(html)
     assert books["december"] not in shown_numbers(html)
     assert "America/Montreal" in html
-    assert "2026-11-03 10:15" in html  # Montréal time, not UTC (15:15)
-    assert "2026-11-30 22:30" in html
+    assert "2026-11-03, 10:15\u202fa.m." in html  # Montréal time, not UTC (15:15)
+    assert "2026-11-30, 10:30\u202fp.m." in html
 
 
 def test_a_credit_note_row_is_negative_and_names_the_receipt_it_corrects(client, app, books):

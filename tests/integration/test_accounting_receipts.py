@@ -6,10 +6,10 @@ import pytest
 
 from consult.extensions import db
 from consult.payments.models import LedgerEntry
-from tests.integration.test_accounting_factories import (
-    add_payment,
-    add_refund,
+from tests.factories import (
     make_booking,
+    make_payment,
+    make_refund,
     montreal,
     sign_in,
 )
@@ -27,9 +27,11 @@ def app_config():
 def sale(app):
     """A paid booking, half refunded; returns (manage token, receipt, credit note)."""
     with app.app_context():
-        booking = make_booking(client_name="Camille Tremblay")
-        payment = add_payment(booking, montreal(2026, 11, 3, 10, 15))
-        refund = add_refund(payment, montreal(2026, 11, 10, 16, 45), total_cents=8623)
+        booking = make_booking(db.session, client_name="Camille Tremblay")
+        payment = make_payment(
+            db.session, booking, montreal(2026, 11, 3, 10, 15), subtotal_cents=15_000
+        )
+        refund = make_refund(db.session, payment, montreal(2026, 11, 10, 16, 45), total_cents=8623)
         db.session.commit()
         return booking.manage_token, payment.number, refund.number
 
@@ -50,7 +52,7 @@ def test_a_receipt_shows_everything_a_tax_receipt_needs(client, app, sale):
     assert "TPS/GST registration no. 123456789 RT0001" in html
     assert "TVQ/QST registration no. 1234567890 TQ0001" in html
     assert "Camille Tremblay" in html
-    assert "November 3, 2026 10:15\u202fa.m. (America/Montreal)" in html
+    assert "November 3, 2026, 10:15\u202fa.m. (America/Montreal)" in html
     assert "Strategy session: should you outsource your social media?" in html
     assert (cell(html, "subtotal"), cell(html, "tax-GST"), cell(html, "tax-QST")) == (
         15000,
@@ -96,8 +98,13 @@ def test_receipts_read_in_french_with_quebec_formats(client, app, sale):
 
 def test_an_interac_receipt_gives_its_transfer_reference(client, app):
     with app.app_context():
-        entry = add_payment(
-            make_booking(), montreal(2026, 11, 5), method="interac", external_reference="CA7781"
+        entry = make_payment(
+            db.session,
+            make_booking(db.session),
+            montreal(2026, 11, 5),
+            subtotal_cents=15_000,
+            method="interac",
+            external_reference="CA7781",
         )
         db.session.commit()
         number = entry.number
@@ -124,7 +131,12 @@ def test_the_prospect_opens_her_receipt_and_credit_note_through_her_private_link
 def test_a_wrong_token_or_someone_elses_receipt_is_not_found(client, app, sale):
     token, receipt, _credit_note = sale
     with app.app_context():
-        other = add_payment(make_booking(client_name="Someone Else"), montreal(2026, 11, 6))
+        other = make_payment(
+            db.session,
+            make_booking(db.session, client_name="Someone Else"),
+            montreal(2026, 11, 6),
+            subtotal_cents=15_000,
+        )
         db.session.commit()
         other_token, other_number = other.booking.manage_token, other.number
     assert client.get(f"/fr/booking/{token}/receipts/{other_number}").status_code == 404

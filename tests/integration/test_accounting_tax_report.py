@@ -6,13 +6,14 @@ import re
 
 import pytest
 
-from tests.integration.test_accounting_factories import build_sample_books, sign_in
+from consult.extensions import db
+from tests.factories import make_sample_books, sign_in
 
 
 @pytest.fixture
 def books(app):
     with app.app_context():
-        return build_sample_books()
+        return make_sample_books(db.session)
 
 
 def report_figures(html):

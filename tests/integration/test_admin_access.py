@@ -5,7 +5,7 @@ import re
 import pytest
 
 from consult.extensions import db
-from tests.integration.test_admin_builders import make_booking
+from tests.factories import make_booking
 
 ADMIN_ENDPOINT_PREFIX = "admin."
 
@@ -17,6 +17,7 @@ def desk_urls(app, booking_id):
         "offer_id": 1,
         "override_id": 1,
         "time_off_id": 1,
+        "message_id": 1,
         "status": "completed",
     }
     urls = []
@@ -52,6 +53,7 @@ def test_the_desk_has_the_pages_the_owner_needs(app, booking_id):
         "/fr/admin/availability",
         "/fr/admin/offers",
         "/fr/admin/offers/new",
+        "/fr/admin/mail",
     ):
         assert expected in paths
 

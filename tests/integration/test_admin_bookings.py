@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from consult.audit import AuditEntry
 from consult.booking.models import CANCELLED, COMPLETED, HELD, NO_SHOW, Booking
 from consult.extensions import db, utcnow
-from tests.integration.test_admin_builders import make_booking, make_offer, make_payment
+from tests.factories import make_booking, make_offer, make_payment, make_refund
 
 
 def reload(app, booking_id):
@@ -33,15 +33,8 @@ def test_the_booking_page_shows_the_prospect_the_intake_and_the_payments(app, cl
         booking = make_booking(
             db.session, client_phone="514-555-0199", intake_goal="Garder TikTok à l'interne?"
         )
-        payment = make_payment(db.session, booking, number="R-00042")
-        make_payment(
-            db.session,
-            booking,
-            kind="refund",
-            number="CN-00007",
-            total_cents=-4000,
-            refund_of=payment,
-        )
+        payment = make_payment(db.session, booking, method="demo", number="R-00042")
+        make_refund(db.session, payment, payment.occurred_at, total_cents=4000, number="CN-00007")
         db.session.commit()
         booking_id = booking.id
     page = client.get(f"/en/admin/bookings/{booking_id}").text

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from consult.audit import AuditEntry
 from consult.booking.models import Offer
 from consult.extensions import db
-from tests.integration.test_admin_builders import make_offer
+from tests.factories import make_offer
 
 VALID = {
     "slug": "diagnostic",

@@ -36,7 +36,7 @@ def test_entries_show_who_when_in_her_time_zone_and_what_changed(app, client, au
     page = client.get(PAGE).text
 
     assert "America/Montreal" in page
-    assert "2026-01-15 10:00 EST" in page  # 15:00 UTC in Montréal's winter time
+    assert "2026-01-15, 10:00\u202fa.m. EST" in page  # 15:00 UTC in Montréal's winter time
     assert user.email in page
     assert "booking.cancel" in page
     assert "<del>confirmed</del>" in page and "<ins>cancelled</ins>" in page

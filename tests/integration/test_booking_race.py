@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from consult.booking.models import Booking
 from consult.extensions import db
-from tests.integration.test_booking_views import FORM, free_slots, key, open_every_day
+from tests.factories import RESERVATION_FORM, free_slots, open_every_day, slot_key
 
 RACERS = 24
 
@@ -44,7 +44,7 @@ def race(base_url, starts):
     gate = threading.Barrier(len(starts))
 
     def one(index):
-        data = {**FORM, "email": f"racer{index}@example.org", "start": starts[index]}
+        data = {**RESERVATION_FORM, "email": f"racer{index}@example.org", "start": starts[index]}
         gate.wait()
         return post(url, {**data, "tz": "Europe/Paris"})
 
@@ -68,7 +68,7 @@ def race_for_one_slot(app, base_url):
     with app.app_context():
         open_every_day(db.session)
     slot = free_slots(app, "strategie")[0]
-    results = race(base_url, [key(slot)] * RACERS)
+    results = race(base_url, [slot_key(slot)] * RACERS)
     (winner,) = check_exactly_one_won(app, results)
     assert winner.starts_at == slot.starts_at
 
@@ -88,7 +88,7 @@ def test_racing_for_the_last_place_of_a_capped_day_lets_one_in(app, live_server)
         open_every_day(db.session, daily_max_sessions=1)
     day = free_slots(app, "strategie")[0].starts_at.date()
     same_day = [slot for slot in free_slots(app, "strategie") if slot.starts_at.date() == day]
-    starts = [key(slot) for slot in same_day][:4] * 5
+    starts = [slot_key(slot) for slot in same_day][:4] * 5
     (winner,) = check_exactly_one_won(app, race(live_server.url, starts))
     assert winner.starts_at.date() == day
 

@@ -1,9 +1,10 @@
 """Booking services against the real database: holds, payment, expiry, cancel, move, remind."""
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from flask import current_app
 from icalendar import Calendar
 
 from consult.booking import service
@@ -12,58 +13,35 @@ from consult.booking.models import (
     CONFIRMED,
     EXPIRED,
     HELD,
-    AvailabilityRules,
     Booking,
     Offer,
     WeeklyHours,
 )
+from consult.business import current as current_business
 from consult.extensions import db
 from consult.mail.models import OutboxMessage
 from consult.payments.models import LedgerEntry
 from consult.payments.service import record_payment
+from tests.factories import INTAKE, open_every_day
 
 #: A Monday at 8:00 in Montréal (EDT, UTC-4): "now" for these tests.
 NOW = datetime(2027, 6, 7, 12, tzinfo=UTC)
 #: Tuesday 2027-06-15, 10:00 in Montréal: eight days ahead, inside every window.
 SLOT = datetime(2027, 6, 15, 14, tzinfo=UTC)
-INTAKE = {
-    "name": "Ana Prospect",
-    "email": "ana@example.org",
-    "phone": "",
-    "organisation": "Boulangerie Ana",
-    "organisation_size": "2-10",
-    "goal": "Whether an agency should run our Instagram.",
-    "consent": True,
-}
 
 
-def open_every_day(session, **rules):
-    """Every day 9:00-17:00 in Montréal, hourly slots, a 15-minute buffer after sessions."""
-    values = {
-        "time_zone": "America/Montreal",
-        "min_notice_hours": 0,
-        "horizon_days": 30,
-        "slot_step_minutes": 60,
-        "buffer_before_minutes": 0,
-        "buffer_after_minutes": 15,
-        "daily_max_sessions": None,
-    }
-    values.update(rules)
-    session.add(AvailabilityRules(**values))
-    session.add_all(
-        WeeklyHours(weekday=day, start_time=time(9), end_time=time(17)) for day in range(7)
+def cancel(booking, now, **changes):
+    """The booking service's cancel with the app's settings."""
+    return service.cancel(
+        db.session, booking, now, business=current_business(), config=current_app.config, **changes
     )
-    offer = Offer(
-        slug="strategie",
-        title_fr="Stratégie",
-        title_en="Strategy",
-        duration_minutes=60,
-        price_cents=25000,
-        flagship=True,
+
+
+def reschedule(booking, new_starts_at, now, **changes):
+    """The booking service's reschedule with the app's settings."""
+    return service.reschedule(
+        db.session, booking, new_starts_at, now, business=current_business(), **changes
     )
-    session.add(offer)
-    session.commit()
-    return offer
 
 
 def hold(app, offer, starts_at=SLOT, now=NOW, **overrides):
@@ -75,7 +53,7 @@ def hold(app, offer, starts_at=SLOT, now=NOW, **overrides):
         "time_zone": "Europe/Paris",
         "gateway": "demo",
         "hold_minutes": 30,
-        "config": app.config,
+        "business": current_business(),
         "now": now,
     }
     values.update(overrides)
@@ -88,7 +66,7 @@ def confirmed(app, offer, starts_at=SLOT, now=NOW):
     record_payment(
         db.session, booking, method="demo", total_cents=booking.total_cents, occurred_at=now
     )
-    service.confirm_paid(db.session, booking, now)
+    service.confirm_paid(db.session, booking, now, business=current_business())
     db.session.commit()
     return booking
 
@@ -162,7 +140,7 @@ def test_a_hold_past_its_deadline_frees_the_slot_without_anyone_acting(ctx):
     app, offer = ctx
     first = hold(app, offer)
     later = NOW + timedelta(minutes=31)
-    free = service.find_open_slots(db.session, offer, later, app.config)
+    free = service.find_open_slots(db.session, offer, later, current_business())
     assert SLOT in [slot.starts_at for slot in free]
     second = hold(app, offer, now=later, intake={**INTAKE, "email": "bea@example.org"})
     assert second.status == HELD
@@ -173,7 +151,9 @@ def test_a_hold_past_its_deadline_frees_the_slot_without_anyone_acting(ctx):
 def test_a_live_hold_still_blocks_the_slot(ctx):
     app, offer = ctx
     hold(app, offer)
-    free = service.find_open_slots(db.session, offer, NOW + timedelta(minutes=29), app.config)
+    free = service.find_open_slots(
+        db.session, offer, NOW + timedelta(minutes=29), current_business()
+    )
     assert SLOT not in [slot.starts_at for slot in free]
 
 
@@ -249,7 +229,9 @@ def test_a_payment_confirms_and_mails_the_invitation_and_the_owner(ctx):
 def test_confirming_twice_changes_nothing_the_second_time(ctx):
     app, offer = ctx
     booking = confirmed(app, offer)
-    service.confirm_paid(db.session, booking, NOW + timedelta(minutes=1))
+    service.confirm_paid(
+        db.session, booking, NOW + timedelta(minutes=1), business=current_business()
+    )
     db.session.commit()
     assert booking.confirmed_at == NOW
     assert len(mails("booking_confirmed")) == 1
@@ -260,7 +242,7 @@ def test_a_late_payment_for_a_free_slot_still_confirms(ctx):
     booking = hold(app, offer)
     later = NOW + timedelta(hours=2)
     service.release_expired_holds(db.session, later)
-    service.confirm_paid(db.session, booking, later)
+    service.confirm_paid(db.session, booking, later, business=current_business())
     db.session.commit()
     assert booking.status == CONFIRMED
 
@@ -268,7 +250,9 @@ def test_a_late_payment_for_a_free_slot_still_confirms(ctx):
 def test_a_payment_just_past_the_deadline_confirms_a_hold_nobody_released(ctx):
     app, offer = ctx
     booking = hold(app, offer)
-    service.confirm_paid(db.session, booking, NOW + timedelta(minutes=31))
+    service.confirm_paid(
+        db.session, booking, NOW + timedelta(minutes=31), business=current_business()
+    )
     db.session.commit()
     db.session.refresh(booking)
     assert booking.status == CONFIRMED
@@ -280,7 +264,7 @@ def test_a_late_payment_whose_slot_was_retaken_is_refused(ctx):
     later = NOW + timedelta(hours=2)
     other = hold(app, offer, now=later, intake={**INTAKE, "email": "bea@example.org"})
     with pytest.raises(service.SlotNoLongerAvailable):
-        service.confirm_paid(db.session, late, later)
+        service.confirm_paid(db.session, late, later, business=current_business())
     db.session.commit()
     db.session.refresh(late)
     db.session.refresh(other)
@@ -296,7 +280,7 @@ def test_a_late_payment_is_refused_when_other_sessions_filled_its_day(app):
         # Another prospect takes the day's only place, at another hour, while it lapses.
         other = confirmed(app, offer, starts_at=SLOT + timedelta(hours=2), now=later)
         with pytest.raises(service.SlotNoLongerAvailable, match="day is now full"):
-            service.confirm_paid(db.session, late, later)
+            service.confirm_paid(db.session, late, later, business=current_business())
         db.session.commit()
         db.session.refresh(late)
         assert (late.status, other.status) == (HELD, CONFIRMED)
@@ -308,7 +292,7 @@ def test_a_late_payment_confirms_when_its_day_still_has_room(app):
         late = hold(app, offer)
         later = NOW + timedelta(hours=2)
         confirmed(app, offer, starts_at=SLOT + timedelta(hours=2), now=later)
-        service.confirm_paid(db.session, late, later)
+        service.confirm_paid(db.session, late, later, business=current_business())
         db.session.commit()
         assert late.status == CONFIRMED
 
@@ -316,9 +300,9 @@ def test_a_late_payment_confirms_when_its_day_still_has_room(app):
 def test_a_payment_for_a_cancelled_booking_is_refused(ctx):
     app, offer = ctx
     booking = hold(app, offer)
-    service.cancel(db.session, booking, NOW)
+    cancel(booking, NOW)
     with pytest.raises(service.SlotNoLongerAvailable):
-        service.confirm_paid(db.session, booking, NOW)
+        service.confirm_paid(db.session, booking, NOW, business=current_business())
 
 
 def test_release_hold_ends_a_live_hold_and_ignores_others(ctx):
@@ -345,7 +329,7 @@ def refunds(booking):
 def test_cancelling_inside_the_free_window_refunds_in_full(ctx):
     app, offer = ctx
     booking = confirmed(app, offer)
-    result = service.cancel(db.session, booking, SLOT - timedelta(hours=49))
+    result = cancel(booking, SLOT - timedelta(hours=49))
     assert booking.status == CANCELLED
     assert result.refunded_cents == booking.total_cents
     (refund,) = refunds(booking)
@@ -361,7 +345,7 @@ def test_cancelling_inside_the_free_window_refunds_in_full(ctx):
 def test_cancelling_after_the_free_window_refunds_nothing(ctx):
     app, offer = ctx
     booking = confirmed(app, offer)
-    result = service.cancel(db.session, booking, SLOT - timedelta(hours=47))
+    result = cancel(booking, SLOT - timedelta(hours=47))
     assert booking.status == CANCELLED
     assert result.refunded_cents == 0
     assert refunds(booking) == []
@@ -372,7 +356,7 @@ def test_a_started_session_cannot_be_cancelled_by_the_prospect(ctx):
     app, offer = ctx
     booking = confirmed(app, offer)
     with pytest.raises(service.OutsidePolicy) as refused:
-        service.cancel(db.session, booking, SLOT + timedelta(minutes=5))
+        cancel(booking, SLOT + timedelta(minutes=5))
     assert refused.value.rule == "started"
     db.session.rollback()
     assert db.session.get(Booking, booking.id).status == CONFIRMED
@@ -382,7 +366,7 @@ def test_the_owner_may_cancel_late_and_still_refund(ctx, make_user):
     app, offer = ctx
     owner = make_user(role="owner")
     booking = confirmed(app, offer)
-    result = service.cancel(db.session, booking, SLOT - timedelta(hours=2), by=owner, reason="Sick")
+    result = cancel(booking, SLOT - timedelta(hours=2), by=owner, reason="Sick")
     assert result.refunded_cents == booking.total_cents
     assert booking.cancel_reason == "Sick"
     assert "had to be cancelled" in mails("booking_cancelled")[0].text_body
@@ -391,9 +375,9 @@ def test_the_owner_may_cancel_late_and_still_refund(ctx, make_user):
 def test_a_cancelled_slot_is_free_again(ctx):
     app, offer = ctx
     booking = confirmed(app, offer)
-    service.cancel(db.session, booking, NOW)
+    cancel(booking, NOW)
     assert SLOT in [
-        s.starts_at for s in service.find_open_slots(db.session, offer, NOW, app.config)
+        s.starts_at for s in service.find_open_slots(db.session, offer, NOW, current_business())
     ]
 
 
@@ -404,11 +388,13 @@ def test_rescheduling_moves_the_booking_in_one_step_and_updates_the_invitation(c
     app, offer = ctx
     booking = confirmed(app, offer)
     new_start = SLOT + timedelta(days=1)
-    service.reschedule(db.session, booking, new_start, NOW)
+    reschedule(booking, new_start, NOW)
     assert (booking.starts_at, booking.reschedule_count, booking.ics_sequence) == (new_start, 1, 1)
     assert booking.busy_ends_at == new_start + timedelta(minutes=75)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Booking)) == 1
-    free = [s.starts_at for s in service.find_open_slots(db.session, offer, NOW, app.config)]
+    free = [
+        s.starts_at for s in service.find_open_slots(db.session, offer, NOW, current_business())
+    ]
     assert SLOT in free and new_start not in free
     (message,) = mails("booking_rescheduled")
     calendar, event = invitation_of(message)
@@ -421,16 +407,16 @@ def test_rescheduling_moves_the_booking_in_one_step_and_updates_the_invitation(c
 def test_a_session_can_move_to_an_overlapping_time_of_its_own(ctx):
     app, offer = ctx
     booking = confirmed(app, offer)
-    service.reschedule(db.session, booking, SLOT + timedelta(hours=1), NOW)
+    reschedule(booking, SLOT + timedelta(hours=1), NOW)
     assert booking.starts_at == SLOT + timedelta(hours=1)
 
 
 def test_a_second_move_is_outside_the_policy(ctx):
     app, offer = ctx
     booking = confirmed(app, offer)
-    service.reschedule(db.session, booking, SLOT + timedelta(days=1), NOW)
+    reschedule(booking, SLOT + timedelta(days=1), NOW)
     with pytest.raises(service.OutsidePolicy) as refused:
-        service.reschedule(db.session, booking, SLOT + timedelta(days=2), NOW)
+        reschedule(booking, SLOT + timedelta(days=2), NOW)
     assert refused.value.rule == "max_reschedules"
 
 
@@ -438,9 +424,7 @@ def test_moving_less_than_24_hours_ahead_is_outside_the_policy(ctx):
     app, offer = ctx
     booking = confirmed(app, offer)
     with pytest.raises(service.OutsidePolicy) as refused:
-        service.reschedule(
-            db.session, booking, SLOT + timedelta(days=1), SLOT - timedelta(hours=23)
-        )
+        reschedule(booking, SLOT + timedelta(days=1), SLOT - timedelta(hours=23))
     assert refused.value.rule == "reschedule_notice"
 
 
@@ -448,10 +432,8 @@ def test_the_owner_may_move_a_session_past_the_policy(ctx, make_user):
     app, offer = ctx
     owner = make_user(role="owner")
     booking = confirmed(app, offer)
-    service.reschedule(db.session, booking, SLOT + timedelta(days=1), NOW)
-    service.reschedule(
-        db.session, booking, SLOT + timedelta(days=2), SLOT - timedelta(hours=2), by=owner
-    )
+    reschedule(booking, SLOT + timedelta(days=1), NOW)
+    reschedule(booking, SLOT + timedelta(days=2), SLOT - timedelta(hours=2), by=owner)
     assert booking.starts_at == SLOT + timedelta(days=2)
     assert booking.reschedule_count == 1  # her moves do not use up the client's
 
@@ -462,7 +444,7 @@ def test_moving_onto_a_taken_slot_is_refused_and_keeps_the_old_one(ctx):
     taken = SLOT + timedelta(days=1)
     hold(app, offer, starts_at=taken, intake={**INTAKE, "email": "bea@example.org"})
     with pytest.raises(service.SlotTaken):
-        service.reschedule(db.session, booking, taken, NOW)
+        reschedule(booking, taken, NOW)
     db.session.rollback()
     stored = db.session.get(Booking, booking.id)
     assert (stored.starts_at, stored.reschedule_count) == (SLOT, 0)

@@ -8,30 +8,32 @@ import sqlalchemy as sa
 
 from consult.audit import AuditEntry
 from consult.booking.models import ExternalBusy
-from consult.calendar.models import get_settings
-from consult.extensions import db
-
-from .test_calendar_sync import add_booking, next_local_weekday
+from consult.calendar.models import find_settings, get_settings
+from consult.database import write
+from consult.extensions import db, utcnow
+from tests.factories import days_ahead, make_booking
 
 ADMIN = "/fr/admin/calendar-apps"
 
 
 def feed_token(app):
-    with app.app_context():
-        token = get_settings(db.session).feed_token
-        db.session.commit()
-        return token
+    with app.app_context(), write(db.session) as tx:
+        return get_settings(tx).feed_token
 
 
 def test_the_feed_lists_her_confirmed_and_completed_sessions_only(app, client):
+    now = utcnow()
     with app.app_context():
-        kept = {
-            add_booking("confirmed", next_local_weekday(3, 15), client_name="Léa Roy").ics_uid,
-            add_booking("completed", next_local_weekday(-2, 15)).ics_uid,
-        }
-        add_booking("held", next_local_weekday(4, 15))
-        add_booking("cancelled", next_local_weekday(5, 15))
-        add_booking("expired", next_local_weekday(6, 15))
+
+        def add(status, days, **fields):
+            at = days_ahead(now, days, 15)
+            return make_booking(db.session, starts_at=at, status=status, **fields)
+
+        kept = {add("confirmed", 3, client_name="Léa Roy").ics_uid, add("completed", -2).ics_uid}
+        add("held", 4)
+        add("cancelled", 5)
+        add("expired", 6)
+        db.session.commit()
 
     response = client.get(f"/calendar/{feed_token(app)}.ics")
 
@@ -94,7 +96,7 @@ def test_saving_sync_settings_keeps_the_saved_password_and_audits_without_it(app
     assert client.post(ADMIN, data=form).status_code == 302
     assert client.post(ADMIN, data=form | {"caldav_password": ""}).status_code == 302
     with app.app_context():
-        settings = get_settings(db.session)
+        settings = find_settings(db.session)
         assert settings.caldav_password == "app-password-1"
         assert settings.ics_url == form["ics_url"]
         entries = db.session.scalars(sa.select(AuditEntry)).all()
@@ -107,14 +109,12 @@ def test_saving_sync_settings_keeps_the_saved_password_and_audits_without_it(app
 
 def test_switching_a_source_off_drops_its_busy_times(app, client, auth):
     auth.login()
-    start = next_local_weekday(2, 14)
-    with app.app_context():
-        settings = get_settings(db.session)
-        settings.ics_url = "https://calendar.example.org/basic.ics"
+    start = days_ahead(utcnow(), 2, 14)
+    with app.app_context(), write(db.session) as tx:
+        get_settings(tx).ics_url = "https://calendar.example.org/basic.ics"
         db.session.add(
             ExternalBusy(source="ics", uid="x", starts_at=start, ends_at=start + timedelta(1))
         )
-        db.session.commit()
     assert client.post(ADMIN, data={"ics_url": ""}).status_code == 302
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(ExternalBusy)) == 0

@@ -6,17 +6,19 @@ import sys
 import threading
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import caldav
 import pytest
 import sqlalchemy as sa
 
-from consult.booking.models import Booking, ExternalBusy, Offer
-from consult.calendar.models import get_settings
-from consult.calendar.sync import sync_calendars
-from consult.extensions import db
+from consult.booking.models import Booking, ExternalBusy
+from consult.calendar.cli import run_sync as sync_now
+from consult.calendar.models import find_settings, get_settings
+from consult.database import NetworkInsideWrite, write
+from consult.extensions import db, utcnow
+from tests.factories import days_ahead, make_booking
 
 RADICALE_USER = ("camille", "radicale-test-pass")
 
@@ -32,39 +34,17 @@ def closed_port_url(path="/"):
     return f"http://127.0.0.1:{free_port()}{path}"
 
 
-def next_local_weekday(days_ahead, hour):
-    """A UTC time `days_ahead` days from now at `hour`:00 UTC (inside the sync window)."""
-    day = (datetime.now(UTC) + timedelta(days=days_ahead)).date()
-    return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+def soon(days, hour):
+    """`days` from today at `hour`:00 UTC, inside the sync window: the sync reads the real
+    clock, so these tests place their events from it."""
+    return days_ahead(utcnow(), days, hour)
 
 
-def add_booking(status="confirmed", starts_at=None, minutes=60, **fields):
-    """A booking row straight from the models (call inside an app context)."""
-    offer = db.session.scalar(sa.select(Offer).where(Offer.slug == "strategy"))
-    if offer is None:
-        offer = Offer(
-            slug="strategy",
-            title_fr="Séance stratégique",
-            title_en="Strategy session",
-            duration_minutes=60,
-            price_cents=25000,
-        )
-        db.session.add(offer)
-    starts_at = starts_at or next_local_weekday(3, 15)
-    ends_at = starts_at + timedelta(minutes=minutes)
-    booking = Booking(
-        offer=offer,
-        status=status,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        busy_starts_at=starts_at,
-        busy_ends_at=ends_at + timedelta(minutes=15),
-        client_name=fields.pop("client_name", "Alex Tremblay"),
-        client_email=fields.pop("client_email", "alex@example.org"),
-        ics_uid=fields.pop("ics_uid", f"{uuid.uuid4().hex}@consult.test"),
-        **fields,
+def add_booking(status="confirmed", starts_at=None, **fields):
+    """A committed booking (call inside an app context)."""
+    booking = make_booking(
+        db.session, starts_at=starts_at or soon(3, 15), status=status, now=utcnow(), **fields
     )
-    db.session.add(booking)
     db.session.commit()
     return booking
 
@@ -183,11 +163,10 @@ def ics_server():
 
 
 def configure(app, **values):
-    with app.app_context():
-        settings = get_settings(db.session)
+    with app.app_context(), write(db.session) as tx:
+        settings = get_settings(tx)
         for key, value in values.items():
             setattr(settings, key, value)
-        db.session.commit()
 
 
 def run_sync(runner):
@@ -198,7 +177,7 @@ def run_sync(runner):
 
 
 def test_busy_times_from_an_ics_address_replace_the_previous_ones(app, runner, ics_server):
-    start = next_local_weekday(2, 14)
+    start = soon(2, 14)
     ics_server.files["/private/basic.ics"] = vcalendar(
         event("dentist", stamp(start), stamp(start + timedelta(hours=1))),
         event(
@@ -232,14 +211,14 @@ def test_busy_times_from_an_ics_address_replace_the_previous_ones(app, runner, i
         assert [row.uid for row in rows] == ["dentist", "standup", "standup", "standup"]
         assert rows[0].starts_at == start and rows[0].ends_at == start + timedelta(hours=1)
         assert [row.uid for row in busy_rows("caldav")] == ["other"]  # other source untouched
-        settings = get_settings(db.session)
+        settings = find_settings(db.session)
         assert settings.ics_last_success_at is not None
         assert settings.ics_last_error == ""
         assert settings.ics_busy_count == 4
 
 
 def test_an_all_day_event_blocks_her_whole_local_day(app, runner, ics_server):
-    day = (datetime.now(UTC) + timedelta(days=5)).date()
+    day = soon(5, 12).date()
     ics_server.files["/day.ics"] = vcalendar(
         "BEGIN:VEVENT\r\nUID:conference\r\nDTSTAMP:20260101T000000Z\r\n"
         f"DTSTART;VALUE=DATE:{day:%Y%m%d}\r\nSUMMARY:Conference\r\nEND:VEVENT\r\n"
@@ -260,7 +239,7 @@ def test_an_all_day_event_blocks_her_whole_local_day(app, runner, ics_server):
 
 
 def test_running_the_sync_twice_gives_the_same_busy_times(app, runner, ics_server):
-    start = next_local_weekday(1, 13)
+    start = soon(1, 13)
     ics_server.files["/twice.ics"] = vcalendar(
         event("weekly", stamp(start), stamp(start + timedelta(hours=2)), "RRULE:FREQ=WEEKLY\r\n")
     ).encode()
@@ -277,7 +256,7 @@ def test_running_the_sync_twice_gives_the_same_busy_times(app, runner, ics_serve
 
 def test_her_own_sessions_in_her_calendar_do_not_block_themselves(app, runner, ics_server):
     with app.app_context():
-        booking = add_booking(starts_at=next_local_weekday(4, 15))
+        booking = add_booking(starts_at=soon(4, 15))
         uid, starts, ends = booking.ics_uid, booking.starts_at, booking.ends_at
     ics_server.files["/own.ics"] = vcalendar(
         event(uid, stamp(starts), stamp(ends)),
@@ -291,7 +270,7 @@ def test_her_own_sessions_in_her_calendar_do_not_block_themselves(app, runner, i
 
 
 def test_two_syncs_at_once_leave_one_copy_of_each_busy_time(app, ics_server):
-    start = next_local_weekday(1, 13)
+    start = soon(1, 13)
     ics_server.files["/race.ics"] = vcalendar(
         event("daily", stamp(start), stamp(start + timedelta(hours=1)), "RRULE:FREQ=DAILY\r\n")
     ).encode()
@@ -300,7 +279,7 @@ def test_two_syncs_at_once_leave_one_copy_of_each_busy_time(app, ics_server):
 
     def one_run():
         with app.app_context():
-            outcomes.extend(sync_calendars(db.session, datetime.now(UTC), app.config))
+            outcomes.extend(sync_now())
             db.session.remove()
 
     runs = [threading.Thread(target=one_run) for _ in range(3)]
@@ -316,7 +295,7 @@ def test_two_syncs_at_once_leave_one_copy_of_each_busy_time(app, ics_server):
 
 
 def test_an_unreachable_ics_address_keeps_the_last_known_busy_times(app, runner):
-    start = next_local_weekday(2, 14)
+    start = soon(2, 14)
     configure(app, ics_url=closed_port_url("/gone.ics"))
     with app.app_context():
         db.session.add(
@@ -330,7 +309,7 @@ def test_an_unreachable_ics_address_keeps_the_last_known_busy_times(app, runner)
     assert "ics: FAILED" in result.output
     with app.app_context():
         assert [row.uid for row in busy_rows("ics")] == ["known"]
-        settings = get_settings(db.session)
+        settings = find_settings(db.session)
         assert settings.ics_error_kind == "unreachable"
         assert "cannot read the calendar address" in settings.ics_last_error
         assert settings.ics_last_attempt_at is not None
@@ -342,7 +321,7 @@ def test_an_address_that_is_not_a_calendar_keeps_the_busy_times(app, runner, ics
     configure(app, ics_url=ics_server.url + "/html", ics_busy_count=0)
     assert run_sync(runner).exit_code == 1
     with app.app_context():
-        settings = get_settings(db.session)
+        settings = find_settings(db.session)
         assert settings.ics_error_kind == "not_calendar"
         assert "not return a valid calendar" in settings.ics_last_error
 
@@ -377,7 +356,7 @@ def test_caldav_sync_reads_busy_times_and_writes_her_sessions(
     app, runner, radicale, caldav_calendar
 ):
     path, calendar = caldav_calendar
-    outside = next_local_weekday(2, 17)
+    outside = soon(2, 17)
     calendar.add_event(
         vcalendar(
             event(
@@ -390,10 +369,10 @@ def test_caldav_sync_reads_busy_times_and_writes_her_sessions(
         increase_seqno=False,
     )
     with app.app_context():
-        confirmed = add_booking(starts_at=next_local_weekday(3, 15), client_name="Léa Roy")
-        completed = add_booking("completed", starts_at=next_local_weekday(1, 15))
-        held = add_booking("held", starts_at=next_local_weekday(5, 15))
-        cancelled = add_booking("cancelled", starts_at=next_local_weekday(6, 15))
+        confirmed = add_booking(starts_at=soon(3, 15), client_name="Léa Roy")
+        completed = add_booking("completed", starts_at=soon(1, 15))
+        held = add_booking("held", starts_at=soon(5, 15))
+        cancelled = add_booking("cancelled", starts_at=soon(6, 15))
         uids = {b.status: b.ics_uid for b in (confirmed, completed, held, cancelled)}
         confirmed_times = (confirmed.starts_at, confirmed.ends_at)
     # The cancelled session was written to her calendar by an earlier sync.
@@ -416,7 +395,7 @@ def test_caldav_sync_reads_busy_times_and_writes_her_sessions(
         rows = busy_rows("caldav")
         assert [row.uid for row in rows] == ["yoga", "yoga"]  # her sessions are not busy times
         assert rows[0].starts_at == outside
-        assert get_settings(db.session).caldav_error_kind == ""
+        assert find_settings(db.session).caldav_error_kind == ""
 
     again = run_sync(runner)
     assert "caldav: 2 busy time(s); 0 session(s) written, 0 removed." in again.output
@@ -428,10 +407,10 @@ def test_a_rescheduled_or_cancelled_session_follows_in_caldav(
     path, calendar = caldav_calendar
     configure(app, **caldav_settings(radicale, path))
     with app.app_context():
-        booking = add_booking(starts_at=next_local_weekday(3, 15))
+        booking = add_booking(starts_at=soon(3, 15))
         booking_id, uid = booking.id, booking.ics_uid
     assert run_sync(runner).exit_code == 0
-    new_start = next_local_weekday(4, 18)
+    new_start = soon(4, 18)
     with app.app_context():
         booking = db.session.get(Booking, booking_id)
         booking.starts_at = booking.busy_starts_at = new_start
@@ -451,7 +430,7 @@ def test_a_rescheduled_or_cancelled_session_follows_in_caldav(
 
 def test_a_calendar_found_by_its_name(app, runner, radicale, caldav_calendar):
     path, calendar = caldav_calendar
-    start = next_local_weekday(2, 12)
+    start = soon(2, 12)
     calendar.add_event(
         vcalendar(event("by-name", stamp(start), stamp(start + timedelta(hours=1)))),
         increase_seqno=False,
@@ -463,13 +442,13 @@ def test_a_calendar_found_by_its_name(app, runner, radicale, caldav_calendar):
 
 
 def test_a_caldav_server_that_is_down_keeps_the_last_known_busy_times(app, runner):
-    start = next_local_weekday(2, 14)
+    start = soon(2, 14)
     configure(app, **caldav_settings(closed_port_url(), "/camille/work/"))
     with app.app_context():
         db.session.add(
             ExternalBusy(source="caldav", uid="kept", starts_at=start, ends_at=start + timedelta(1))
         )
-        add_booking(starts_at=next_local_weekday(3, 15))
+        add_booking(starts_at=soon(3, 15))
 
     result = run_sync(runner)
 
@@ -477,7 +456,7 @@ def test_a_caldav_server_that_is_down_keeps_the_last_known_busy_times(app, runne
     assert "caldav: FAILED" in result.output
     with app.app_context():
         assert [row.uid for row in busy_rows("caldav")] == ["kept"]
-        settings = get_settings(db.session)
+        settings = find_settings(db.session)
         assert settings.caldav_error_kind == "unreachable"
         assert "cannot read the CalDAV calendar" in settings.caldav_last_error
         assert settings.caldav_last_success_at is None
@@ -487,9 +466,9 @@ def test_a_wrong_caldav_password_is_reported_not_raised(app, radicale, caldav_ca
     path, _calendar = caldav_calendar
     configure(app, **caldav_settings(radicale, path) | {"caldav_password": "wrong"})
     with app.app_context():
-        (result,) = sync_calendars(db.session, datetime.now(UTC), app.config)
+        (result,) = sync_now()
         assert not result.ok
-        assert get_settings(db.session).caldav_last_error
+        assert find_settings(db.session).caldav_last_error
 
 
 def test_the_admin_page_shows_a_failed_sync(app, client, auth, runner):
@@ -502,3 +481,11 @@ def test_the_admin_page_shows_a_failed_sync(app, client, auth, runner):
     assert "The last known busy times are kept." in page
     french = client.get("/fr/admin/calendar-apps").text
     assert "Votre calendrier est injoignable." in french
+
+
+def test_the_sync_refuses_to_run_inside_a_write(app, ics_server):
+    configure(app, ics_url=ics_server.url + "/never-read.ics")
+    with app.app_context(), write(db.session), pytest.raises(NetworkInsideWrite):
+        sync_now()
+    with app.app_context():
+        assert find_settings(db.session).ics_last_attempt_at is None

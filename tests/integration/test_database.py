@@ -1,28 +1,28 @@
-"""The serialized write transaction that keeps SQLite reservations one at a time."""
+"""The write boundary: one transaction per use case, BEGIN IMMEDIATE on SQLite."""
 
 import sqlite3
 
 import pytest
 import sqlalchemy as sa
 
-from consult.database import begin_serialized_write
+from consult.database import write
 from consult.extensions import db
 from tests.conftest import BACKEND
 
 
-def test_a_serialized_write_ends_the_read_transaction_and_starts_its_own(app):
+def test_a_write_ends_the_read_transaction_and_starts_its_own(app):
     with app.app_context():
         db.session.execute(sa.text("SELECT 1"))
-        connection = begin_serialized_write(db.session)
-        assert db.session().in_transaction()
-        assert connection.get_execution_options().get("consult_begin_immediate") is True
-        db.session.rollback()
+        with write(db.session) as tx:
+            assert db.session().in_transaction()
+            connection = tx.session.connection()
+            assert connection.get_execution_options().get("consult_begin_immediate") is True
+        assert not db.session().in_transaction()
 
 
-@pytest.mark.skipif(BACKEND != "sqlite", reason="SQLite's write lock; PostgreSQL uses constraints")
+@pytest.mark.skipif(BACKEND != "sqlite", reason="SQLite's write lock; PostgreSQL uses row locks")
 def test_on_sqlite_no_other_writer_can_start_while_it_runs(app):
-    with app.app_context():
-        begin_serialized_write(db.session)
+    with app.app_context(), write(db.session):
         path = db.engine.url.database
         other = sqlite3.connect(path, timeout=0, isolation_level=None)
         try:
@@ -30,4 +30,3 @@ def test_on_sqlite_no_other_writer_can_start_while_it_runs(app):
                 other.execute("BEGIN IMMEDIATE")
         finally:
             other.close()
-            db.session.rollback()

@@ -7,10 +7,16 @@ import sqlalchemy as sa
 
 from consult.audit import AuditEntry
 from consult.booking.models import CONFIRMED
+from consult.business import current as current_business
+from consult.database import write
 from consult.extensions import db, utcnow
-from consult.payments import service, settlement
+from consult.payments import refunds, service, settlement
 from consult.payments.models import PAYMENT, REFUND, LedgerEntry
-from tests.payments_support import make_booking
+from tests.factories import local_day, make_held_booking
+
+
+class RolledBack(Exception):
+    """Raised inside a write, as a failed request would."""
 
 
 def pay(booking, total=None, **fields):
@@ -32,8 +38,8 @@ def taxes_of(entry):
 def test_a_payment_gets_the_next_receipt_number_and_the_bookings_taxes(app):
     with app.app_context():
         now = utcnow()
-        first = pay(make_booking(db.session, now))
-        second = pay(make_booking(db.session, now, days_ahead=4))
+        first = pay(make_held_booking(db.session, now))
+        second = pay(make_held_booking(db.session, now, days_ahead=4))
         db.session.commit()
         assert (first.number, second.number) == ("R-000001", "R-000002")
         assert first.kind == PAYMENT
@@ -48,18 +54,21 @@ def test_a_payment_gets_the_next_receipt_number_and_the_bookings_taxes(app):
 def test_a_rolled_back_payment_gives_its_number_back(app):
     with app.app_context():
         now = utcnow()
-        booking = make_booking(db.session, now)
+        booking = make_held_booking(db.session, now)
         db.session.commit()
-        pay(booking)
-        db.session.rollback()
+        with pytest.raises(RolledBack), write(db.session):
+            pay(booking)
+            raise RolledBack
         booking = db.session.get(type(booking), booking.id)
         assert pay(booking).number == "R-000001"
 
 
 def test_refunding_half_gives_back_half_of_each_tax_with_its_own_credit_note(app):
     with app.app_context():
-        payment = pay(make_booking(db.session, utcnow()))
-        refund = service.refund(db.session, payment, 14_372, reason="Half, as agreed", now=utcnow())
+        payment = pay(make_held_booking(db.session, utcnow()))
+        refund = service.refund(
+            db.session, payment, 14_372, reason="Half, as agreed", now=utcnow(), config=app.config
+        )
         db.session.commit()
         assert refund.number == "CN-000001"
         assert refund.kind == REFUND and refund.refund_of_id == payment.id
@@ -77,9 +86,11 @@ def test_refunding_half_gives_back_half_of_each_tax_with_its_own_credit_note(app
 
 def test_partial_refunds_never_give_back_more_tax_than_was_paid(app):
     with app.app_context():
-        payment = pay(make_booking(db.session, utcnow()))
+        payment = pay(make_held_booking(db.session, utcnow()))
         refunds = [
-            service.refund(db.session, payment, amount, reason="part", now=utcnow())
+            service.refund(
+                db.session, payment, amount, reason="part", now=utcnow(), config=app.config
+            )
             for amount in (9581, 9581, 9582)
         ]
         db.session.commit()
@@ -93,45 +104,58 @@ def test_partial_refunds_never_give_back_more_tax_than_was_paid(app):
 
 def test_a_refund_can_never_exceed_what_remains(app):
     with app.app_context():
-        payment = pay(make_booking(db.session, utcnow()))
-        service.refund(db.session, payment, 20_000, reason="most", now=utcnow())
+        payment = pay(make_held_booking(db.session, utcnow()))
+        service.refund(db.session, payment, 20_000, reason="most", now=utcnow(), config=app.config)
         with pytest.raises(service.RefundTooLarge) as refused:
-            service.refund(db.session, payment, 8745, reason="too much", now=utcnow())
+            service.refund(
+                db.session, payment, 8745, reason="too much", now=utcnow(), config=app.config
+            )
         assert refused.value.remaining_cents == 8744
         with pytest.raises(service.InvalidPayment):
-            service.refund(db.session, payment, 0, reason="nothing", now=utcnow())
+            service.refund(
+                db.session, payment, 0, reason="nothing", now=utcnow(), config=app.config
+            )
         db.session.commit()
         assert db.session.scalar(sa.select(sa.func.count()).where(LedgerEntry.kind == REFUND)) == 1
 
 
-def test_refunding_a_booking_in_full_refunds_what_remains_of_each_payment(app):
+def test_refunding_a_booking_in_full_owes_then_refunds_what_remains_of_each_payment(app):
     with app.app_context():
-        booking = make_booking(db.session, utcnow())
+        booking = make_held_booking(db.session, utcnow())
         first = pay(booking, total=10_000, intent="pi_one")
         second = pay(booking, total=18_744, intent="pi_two")
-        service.refund(db.session, first, 4_000, reason="goodwill", now=utcnow())
-        refunds = service.refund_booking_in_full(
-            db.session, booking, reason="Cancelled by the consultant", now=utcnow()
-        )
-        db.session.commit()
-        assert [(r.refund_of_id, r.total_cents) for r in refunds] == [
+        service.refund(db.session, first, 4_000, reason="goodwill", now=utcnow(), config=app.config)
+        with write(db.session):
+            owed = service.owe_booking_refunds(
+                db.session, booking, reason="Cancelled by the consultant"
+            )
+        assert [(p.id, p.refund_owed_cents) for p in owed] == [
+            (first.id, 6_000),
+            (second.id, 18_744),
+        ]
+        assert [service.remaining_refundable(p) for p in owed] == [0, 0]
+        assert refunds.settle_owed(db.session, config=app.config, now=utcnow()) == (2, 0)
+        credit_notes = db.session.scalars(
+            sa.select(LedgerEntry).where(LedgerEntry.kind == REFUND).order_by(LedgerEntry.id)
+        ).all()
+        assert [(r.refund_of_id, r.total_cents) for r in credit_notes[1:]] == [
             (first.id, -6_000),
             (second.id, -18_744),
         ]
-        assert (
-            service.refund_booking_in_full(db.session, booking, reason="again", now=utcnow()) == []
-        )
+        assert all(p.refund_owed_cents is None for p in owed)
+        assert service.owe_booking_refunds(db.session, booking, reason="again") == []
+        assert refunds.settle_owed(db.session, config=app.config, now=utcnow()) == (0, 0)
 
 
-def test_refunding_an_unpaid_booking_returns_nothing(app):
+def test_refunding_an_unpaid_booking_owes_nothing(app):
     with app.app_context():
-        booking = make_booking(db.session, utcnow())
-        assert service.refund_booking_in_full(db.session, booking, reason="x", now=utcnow()) == []
+        booking = make_held_booking(db.session, utcnow())
+        assert service.owe_booking_refunds(db.session, booking, reason="x") == []
 
 
 def test_an_instalment_shares_the_taxes_in_proportion(app):
     with app.app_context():
-        entry = pay(make_booking(db.session, utcnow()), total=14_372)
+        entry = pay(make_held_booking(db.session, utcnow()), total=14_372)
         assert (entry.subtotal_cents, entry.total_cents) == (12_500, 14_372)
         assert taxes_of(entry) == {"GST": 625, "QST": 1247}
 
@@ -140,15 +164,18 @@ def test_the_owner_records_an_interac_payment_and_it_confirms_the_booking(app, m
     owner = make_user(role="owner")
     with app.app_context():
         now = utcnow()
-        booking = make_booking(db.session, now, gateway="manual", gateway_session_id="manual_1")
+        booking = make_held_booking(
+            db.session, now, gateway="manual", gateway_session_id="manual_1"
+        )
         db.session.commit()
         payment = settlement.mark_paid_manually(
             db.session,
             booking,
             amount_cents=28_744,
-            paid_on=date.today(),
+            paid_on=local_day(now),
             reference="Interac CA1234",
             user=owner,
+            business=current_business(),
             now=now,
         )
         assert payment.number == "R-000001"
@@ -175,13 +202,14 @@ def test_the_owner_records_an_interac_payment_and_it_confirms_the_booking(app, m
 def test_a_manual_payment_that_makes_no_sense_is_refused_and_nothing_changes(app, fields, problem):
     with app.app_context():
         now = utcnow()
-        booking = make_booking(db.session, now, gateway="manual")
+        booking = make_held_booking(db.session, now, gateway="manual")
         db.session.commit()
         arguments = {
             "amount_cents": 28_744,
-            "paid_on": date.today(),
+            "paid_on": local_day(now),
             "reference": "ref",
             "user": None,
+            "business": current_business(),
             "now": now,
             **fields,
         }
@@ -194,7 +222,7 @@ def test_a_manual_payment_that_makes_no_sense_is_refused_and_nothing_changes(app
 def test_a_manual_payment_may_carry_an_exact_time(app):
     with app.app_context():
         now = utcnow()
-        booking = make_booking(db.session, now, gateway="manual")
+        booking = make_held_booking(db.session, now, gateway="manual")
         received = datetime(2026, 3, 8, 7, 30, tzinfo=UTC)
         entry = service.record_manual_payment(
             db.session, booking, amount_cents=28_744, paid_on=received, reference="", now=now
@@ -219,7 +247,7 @@ def test_the_hold_lasts_longer_for_manual_payments(app):
 
 def test_the_database_refuses_the_same_gateway_payment_twice(app):
     with app.app_context():
-        booking = make_booking(db.session, utcnow())
+        booking = make_held_booking(db.session, utcnow())
         pay(booking, intent="pi_once")
         db.session.commit()
         with pytest.raises(sa.exc.IntegrityError):
@@ -227,6 +255,6 @@ def test_the_database_refuses_the_same_gateway_payment_twice(app):
         db.session.rollback()
         # Refunds carry their payment's intent too: that is allowed.
         payment = db.session.scalar(sa.select(LedgerEntry))
-        service.refund(db.session, payment, 100, reason="part", now=utcnow())
-        service.refund(db.session, payment, 100, reason="part", now=utcnow())
+        service.refund(db.session, payment, 100, reason="part", now=utcnow(), config=app.config)
+        service.refund(db.session, payment, 100, reason="part", now=utcnow(), config=app.config)
         db.session.commit()

@@ -11,11 +11,15 @@ import pytest
 import sqlalchemy as sa
 
 from consult.booking.models import Booking
-from consult.database import begin_serialized_write
+from consult.database import write
 from consult.extensions import db, utcnow
 from consult.payments import service
 from consult.payments.models import Counter, LedgerEntry
-from tests.payments_support import make_booking, make_offer
+from tests.factories import make_held_booking, make_offer
+
+
+class RolledBack(Exception):
+    """Raised inside the write, as a failed request would: the write rolls back."""
 
 
 def race(app, payers, rolls_back):
@@ -24,7 +28,9 @@ def race(app, payers, rolls_back):
         now = utcnow()
         # Every other hour: the buffer after a session reaches into the next hour.
         ids = [
-            make_booking(db.session, now, offer=offer, hour=(2 * i) % 24, days_ahead=2 + i // 12).id
+            make_held_booking(
+                db.session, now, offer=offer, hour=(2 * i) % 24, days_ahead=2 + i // 12
+            ).id
             for i in range(payers)
         ]
         db.session.commit()
@@ -37,21 +43,23 @@ def race(app, payers, rolls_back):
             with app.app_context():
                 session = db.session()
                 start.wait(timeout=10)
-                begin_serialized_write(session)
-                booking = session.get(Booking, booking_id)
-                service.record_payment(
-                    session,
-                    booking,
-                    method="demo",
-                    total_cents=booking.total_cents,
-                    occurred_at=utcnow(),
-                    stripe_payment_intent=f"pi_race_{index}",
-                )
-                time.sleep(0.01)  # hold the number a moment: others must wait, not skip
-                if rolls_back(index):
-                    session.rollback()
-                else:
-                    session.commit()
+                try:
+                    with write(session):
+                        booking = session.get(Booking, booking_id)
+                        service.record_payment(
+                            session,
+                            booking,
+                            method="demo",
+                            total_cents=booking.total_cents,
+                            occurred_at=utcnow(),
+                            stripe_payment_intent=f"pi_race_{index}",
+                            time_zone="America/Montreal",
+                        )
+                        time.sleep(0.01)  # hold the number a moment: others must wait
+                        if rolls_back(index):
+                            raise RolledBack
+                except RolledBack:
+                    pass
         except Exception as error:  # reported below: a thread cannot fail the test itself
             errors.append(error)
 

@@ -12,14 +12,15 @@ from datetime import datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from consult.business import current as current_business
 from consult.extensions import db, utcnow
 from consult.payments import service
 from consult.payments.models import PAYMENT, REFUND, LedgerEntry
+from tests.factories import make_held_booking
 from tests.payments_support import (
     StripeStub,
     checkout_session,
     event,
-    make_booking,
     payment_intent_answer,
     post_event,
     refund_object,
@@ -56,6 +57,13 @@ def stand_in_routes(app):
             app.add_url_rule(rule, endpoint, lambda **kw: "")
 
 
+def checkout(app, booking, now=None):
+    """Start the booking's checkout as the reservation view does."""
+    return service.start_checkout(
+        db.session, booking, business=current_business(), config=app.config, now=now or utcnow()
+    )
+
+
 def created_checkout(stripe_stub, session_id="cs_test_a1"):
     stripe_stub.answers[("POST", "/v1/checkout/sessions")] = {
         "id": session_id,
@@ -73,11 +81,11 @@ def test_contract_checkout_session_carries_booking_taxes_expiry_locale_and_urls(
         "/", base_url="https://consult.example", headers={"Accept-Language": "en"}
     ):
         now = utcnow().replace(microsecond=0)
-        booking = make_booking(
+        booking = make_held_booking(
             db.session, now, lang="en", hold_expires_at=now + timedelta(minutes=45)
         )
         db.session.commit()
-        url = service.checkout_url(booking, now=now)
+        url = checkout(app, booking, now)
         assert url == "https://checkout.stripe.com/c/pay/cs_test_a1"
         assert booking.gateway == "stripe"
         assert booking.gateway_session_id == "cs_test_a1"
@@ -92,9 +100,14 @@ def test_contract_checkout_session_carries_booking_taxes_expiry_locale_and_urls(
     assert params["payment_intent_data[metadata][booking_id]"] == str(booking_id)
     assert params["customer_email"] == booking.client_email
     assert params["locale"] == "en"
-    assert int(params["expires_at"]) == int((now + timedelta(minutes=45)).timestamp())
-    assert params["success_url"] == f"https://consult.example/en/book/status/{token}"
-    assert params["cancel_url"] == (f"https://consult.example/en/book/{slug}?tz=America/Montreal")
+    # The hold's end, rounded up to five minutes: a retry seconds later sends the same request.
+    deadline = int((now + timedelta(minutes=45)).timestamp())
+    assert deadline <= int(params["expires_at"]) < deadline + 300
+    assert int(params["expires_at"]) % 300 == 0
+    # On SITE_URL (http://localhost here), never the host the request came in on.
+    assert params["success_url"] == f"http://localhost/en/book/status/{token}"
+    assert params["cancel_url"] == (f"http://localhost/en/book/{slug}?tz=America/Montreal")
+    assert sent["headers"]["idempotency-key"].startswith(f"consult-checkout-{booking_id}-")
     lines = [
         (
             params[f"line_items[{i}][price_data][product_data][name]"],
@@ -106,8 +119,8 @@ def test_contract_checkout_session_carries_booking_taxes_expiry_locale_and_urls(
     ]
     assert lines == [
         ("Strategy session", "25000", "cad", "1"),
-        ("TPS/GST 5 %", "1250", "cad", "1"),
-        ("TVQ/QST 9.975 %", "2494", "cad", "1"),
+        ("TPS/GST 5%", "1250", "cad", "1"),
+        ("TVQ/QST 9.975%", "2494", "cad", "1"),
     ]
     assert "line_items[3][quantity]" not in params
 
@@ -118,9 +131,9 @@ def test_contract_a_short_hold_still_gets_stripes_thirty_minute_minimum(
     created_checkout(stripe_stub)
     with app.test_request_context("/"):
         now = utcnow()
-        booking = make_booking(db.session, now, hold_expires_at=now + timedelta(minutes=5))
+        booking = make_held_booking(db.session, now, hold_expires_at=now + timedelta(minutes=5))
         db.session.commit()
-        service.checkout_url(booking, now=now)
+        checkout(app, booking, now)
     (sent,) = stripe_stub.calls("POST", "/v1/checkout/sessions")
     assert int(sent["params"]["expires_at"]) >= int((now + timedelta(minutes=30)).timestamp())
     assert sent["params"]["locale"] == "fr"
@@ -139,9 +152,11 @@ def test_contract_a_new_checkout_closes_the_bookings_older_one(
     created_checkout(stripe_stub, session_id="cs_new")
     stripe_stub.answers[("POST", "/v1/checkout/sessions/cs_old/expire")] = expire_answer
     with app.test_request_context("/"):
-        booking = make_booking(db.session, utcnow(), gateway="stripe", gateway_session_id="cs_old")
+        booking = make_held_booking(
+            db.session, utcnow(), gateway="stripe", gateway_session_id="cs_old"
+        )
         db.session.commit()
-        assert service.checkout_url(booking).endswith("/cs_new")
+        assert checkout(app, booking).endswith("/cs_new")
         assert booking.gateway_session_id == "cs_new"
     assert len(stripe_stub.calls("POST", "/v1/checkout/sessions/cs_old/expire")) == 1
 
@@ -154,10 +169,10 @@ def test_contract_stripe_refusing_the_checkout_keeps_the_hold_and_says_so(
         {"error": {"type": "invalid_request_error", "message": "expires_at is too soon"}},
     )
     with app.test_request_context("/"):
-        booking = make_booking(db.session, utcnow(), gateway_session_id=None)
+        booking = make_held_booking(db.session, utcnow(), gateway_session_id=None)
         db.session.commit()
         with pytest.raises(service.PaymentUnavailable, match="expires_at is too soon"):
-            service.checkout_url(booking)
+            checkout(app, booking)
         assert booking.status == "held" and booking.gateway_session_id is None
 
 
@@ -165,7 +180,9 @@ def test_contract_a_paid_checkout_reads_fee_and_net_from_the_balance_transaction
     app, client, stripe_stub
 ):
     with app.app_context():
-        booking = make_booking(db.session, utcnow(), gateway="stripe", gateway_session_id="cs_1")
+        booking = make_held_booking(
+            db.session, utcnow(), gateway="stripe", gateway_session_id="cs_1"
+        )
         db.session.commit()
         completed = event(
             "checkout.session.completed", checkout_session(booking, payment_intent="pi_1")
@@ -189,7 +206,9 @@ def test_contract_a_dashboard_refund_made_before_the_payment_event_is_recorded_w
     app, client, stripe_stub
 ):
     with app.app_context():
-        booking = make_booking(db.session, utcnow(), gateway="stripe", gateway_session_id="cs_1")
+        booking = make_held_booking(
+            db.session, utcnow(), gateway="stripe", gateway_session_id="cs_1"
+        )
         db.session.commit()
         completed = event(
             "checkout.session.completed", checkout_session(booking, payment_intent="pi_1")
@@ -213,7 +232,7 @@ def test_contract_a_dashboard_refund_made_before_the_payment_event_is_recorded_w
 
 def paid_stripe_payment(app):
     with app.app_context():
-        booking = make_booking(db.session, utcnow(), gateway="stripe")
+        booking = make_held_booking(db.session, utcnow(), gateway="stripe")
         payment = service.record_payment(
             db.session,
             booking,
@@ -234,7 +253,9 @@ def test_contract_a_refund_goes_through_stripes_api_with_an_idempotency_key(app,
     )
     with app.app_context():
         payment = db.session.get(LedgerEntry, payment_id)
-        refund = service.refund(db.session, payment, 14_372, reason="Half, as agreed", now=utcnow())
+        refund = service.refund(
+            db.session, payment, 14_372, reason="Half, as agreed", now=utcnow(), config=app.config
+        )
         db.session.commit()
         assert refund.stripe_refund == "re_api_1"
         assert refund.total_cents == -14_372
@@ -262,7 +283,7 @@ def test_contract_stripe_refusing_a_refund_records_nothing(app, stripe_stub):
     with app.app_context():
         payment = db.session.get(LedgerEntry, payment_id)
         with pytest.raises(service.GatewayError, match="already been refunded"):
-            service.refund(db.session, payment, 1_000, reason="x", now=utcnow())
+            service.refund(db.session, payment, 1_000, reason="x", now=utcnow(), config=app.config)
         db.session.rollback()
         assert db.session.scalar(sa.select(sa.func.count()).where(LedgerEntry.kind == REFUND)) == 0
 

@@ -10,10 +10,11 @@ from datetime import timedelta
 import pytest
 import stripe
 
+from consult.business import current as current_business
 from consult.extensions import db, utcnow
 from consult.payments import service
 from consult.payments.gateways import StripeGateway
-from tests.payments_support import make_booking
+from tests.factories import make_held_booking
 
 SECRET_KEY = os.environ.get("STRIPE_TEST_SECRET_KEY", "")
 
@@ -46,9 +47,11 @@ def test_live_stripe_accepts_our_checkout_session(app, stand_in_routes):
     client = stripe.StripeClient(SECRET_KEY)
     with app.test_request_context("/", base_url="https://consult.example"):
         now = utcnow()
-        booking = make_booking(db.session, now, hold_expires_at=now + timedelta(minutes=40))
+        booking = make_held_booking(db.session, now, hold_expires_at=now + timedelta(minutes=40))
         db.session.commit()
-        url = service.checkout_url(booking, now=now)
+        url = service.start_checkout(
+            db.session, booking, business=current_business(), config=app.config, now=now
+        )
         session_id = booking.gateway_session_id
     assert url.startswith("https://checkout.stripe.com/")
     created = client.v1.checkout.sessions.retrieve(session_id)
@@ -76,7 +79,7 @@ def test_live_a_payment_reports_its_fee_and_can_be_refunded_in_part(app):
         details = StripeGateway(app.config).payment_details(intent.id, 28_744)
         assert details.fee_cents and details.fee_cents > 0
         assert details.net_cents == 28_744 - details.fee_cents
-        booking = make_booking(db.session, utcnow(), gateway="stripe")
+        booking = make_held_booking(db.session, utcnow(), gateway="stripe")
         payment = service.record_payment(
             db.session,
             booking,
@@ -86,7 +89,9 @@ def test_live_a_payment_reports_its_fee_and_can_be_refunded_in_part(app):
             stripe_payment_intent=intent.id,
             stripe_charge=details.charge,
         )
-        refund = service.refund(db.session, payment, 14_372, reason="live test", now=utcnow())
+        refund = service.refund(
+            db.session, payment, 14_372, reason="live test", now=utcnow(), config=app.config
+        )
         db.session.commit()
         assert refund.stripe_refund.startswith("re_")
         assert client.v1.refunds.retrieve(refund.stripe_refund).amount == 14_372

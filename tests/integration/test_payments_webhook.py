@@ -20,10 +20,10 @@ from consult.extensions import db, utcnow
 from consult.mail.models import OutboxMessage
 from consult.payments import service
 from consult.payments.models import PAYMENT, REFUND, LedgerEntry, WebhookEvent
+from tests.factories import make_held_booking
 from tests.payments_support import (
     checkout_session,
     event,
-    make_booking,
     post_event,
     refund_object,
     signed,
@@ -36,7 +36,7 @@ SECRET = "whsec_demo_local_only"
 def held(app):
     """A held booking of $287.44 (250 + GST 12.50 + QST 24.94), as a detached snapshot."""
     with app.app_context():
-        booking = make_booking(db.session, utcnow())
+        booking = make_held_booking(db.session, utcnow())
         db.session.commit()
         db.session.refresh(booking)
         db.session.expunge(booking)
@@ -230,10 +230,10 @@ def test_an_event_type_we_do_not_handle_is_stored_and_ignored(app, client, held)
 def test_a_late_payment_for_a_retaken_slot_is_refunded_and_both_people_are_told(app, client):
     with app.app_context():
         now = utcnow()
-        late = make_booking(
+        late = make_held_booking(
             db.session, now, status=EXPIRED, hold_expires_at=now - timedelta(minutes=5)
         )
-        make_booking(
+        make_held_booking(
             db.session,
             now,
             offer=late.offer,
@@ -252,11 +252,13 @@ def test_a_late_payment_for_a_retaken_slot_is_refunded_and_both_people_are_told(
     assert rows == [(PAYMENT, "R-000001", 28_744), (REFUND, "CN-000001", -28_744)]
     (to_prospect,) = mails_to(app, email)
     assert "remboursé" in to_prospect.subject
-    assert "CN-000001" in to_prospect.text_body and "287,44" in to_prospect.text_body
+    # Queued with the payment, before the gateway made the refund: it says it is under way.
+    assert "en cours de remboursement" in to_prospect.text_body
+    assert "287,44" in to_prospect.text_body
     assert "America/Montreal" in to_prospect.text_body
     (to_owner,) = mails_to(app, app.config["OWNER_EMAIL"])
     assert reference in to_owner.subject
-    assert "R-000001" in to_owner.text_body and "CN-000001" in to_owner.text_body
+    assert "R-000001" in to_owner.text_body and "287,44" in to_owner.text_body
 
 
 def test_a_second_payment_for_a_booking_already_paid_is_refunded(app, client, held):
@@ -324,7 +326,9 @@ def test_a_refund_we_made_is_not_recorded_again_when_its_event_arrives(app, clie
     post_event(client, paid(held), SECRET)
     with app.app_context():
         payment = db.session.scalar(sa.select(LedgerEntry))
-        ours = service.refund(db.session, payment, 10_000, reason="goodwill", now=utcnow())
+        ours = service.refund(
+            db.session, payment, 10_000, reason="goodwill", now=utcnow(), config=app.config
+        )
         db.session.commit()
         refund_id = ours.stripe_refund
     assert refund_id.startswith("re_demo_")

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
-from consult.calendar.busy import Busy, busy_times
+from consult.calendar.busy import BusyEvent, busy_times
 
 MONTREAL = ZoneInfo("America/Montreal")
 WINDOW = (datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC))
@@ -70,7 +70,7 @@ def test_free_cancelled_and_own_events_take_no_time():
         *vevent("busy", "DTSTART:20260313T140000Z", "DURATION:PT45M"),
     )
     assert busy(cal, ignore={"mine@consult"}) == [
-        Busy(
+        BusyEvent(
             datetime(2026, 3, 13, 14, tzinfo=UTC), datetime(2026, 3, 13, 14, 45, tzinfo=UTC), "busy"
         )
     ]
