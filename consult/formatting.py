@@ -24,6 +24,11 @@ DEFAULT_LOCALE = "en_CA"
 DAY = "day"  # "lundi 1er décembre", "Monday, December 1": the full date without its year
 MONTH = "month"  # "décembre 2026", "December 2026"
 WEEKDAY = "weekday"  # "lundi", "Monday"
+#: CLDR's "atTime" joins for the long and full styles (Babel gives only the ", " ones):
+#: "mardi 1er décembre 2026 à 13 h 33", "Tuesday, December 1, 2026 at 1:33 p.m.".
+AT_TIME = {"fr": "{1} 'à' {0}", "en": "{1} 'at' {0}"}
+#: French writes the hour without a leading zero ("9 h 05"), as the OQLF recommends.
+FRENCH_TIME = "H 'h' mm"
 _QUOTED = re.compile(r"('[^']*')")
 _LONE_DAY = re.compile(r"(?<!d)d(?!d)")
 _YEAR = re.compile(r",?\s*y+")
@@ -109,13 +114,17 @@ def time(value, locale, zone=None):
     """A wall-clock time, or an instant's local time in `zone`: "13 h 33" or "1:33 p.m."."""
     if isinstance(value, dt.datetime):
         value = _local(value, zone).time()
-    return babel_dates.format_time(value, "short", locale=locale_for(locale))
+    pattern = FRENCH_TIME if _is_french(locale) else "short"
+    return babel_dates.format_time(value, pattern, locale=locale_for(locale))
 
 
 def date_time(moment, zone, locale, style="long"):
-    """An instant in `zone`: "mardi 1er décembre 2026, 13 h 33" (the date in `style`)."""
+    """An instant in `zone`: "mardi 1er décembre 2026 à 13 h 33" (the date in `style`)."""
     local = _local(moment, zone)
-    joined = babel_dates.get_datetime_format(style, locale=locale_for(locale))
+    if style in ("long", "full"):
+        joined = AT_TIME["fr" if _is_french(locale) else "en"]
+    else:
+        joined = babel_dates.get_datetime_format(style, locale=locale_for(locale))
     return joined.replace("'", "").format(
         time(local.time(), locale), date(local.date(), locale, style)
     )
@@ -129,7 +138,7 @@ def zone_label(moment, zone):
 
 
 def when(moment, zone, locale, style="full"):
-    """An instant, zone stated: "lundi 15 mars 2027, 09 h 00 (America/Montreal, UTC-04:00)"."""
+    """An instant, zone stated: "lundi 15 mars 2027 à 9 h 00 (America/Montreal, UTC-04:00)"."""
     return f"{date_time(moment, zone, locale, style)} ({zone_label(moment, zone)})"
 
 

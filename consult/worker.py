@@ -6,8 +6,8 @@ and one instance at a time built in, and a library kept up for over a decade. Ea
 in a fresh app context on a small thread pool, logs its own exceptions and runs again on
 its next turn, so one failing job never stops the others. SIGTERM or SIGINT lets the
 running jobs finish (mail delivery stops between two messages), then the process exits 0.
-The one-shot commands (send-mail, release-holds, send-reminders, sync-calendar) do the
-same work for cron and tests.
+The one-shot commands (send-mail, release-holds, settle-refunds, send-reminders,
+sync-calendar) do the same work for cron and tests.
 """
 
 import logging
@@ -69,11 +69,8 @@ def sync_calendar(stopping):
 
 def settle_refunds(stopping):
     """Make at the gateway the refunds decided but not made yet (the payments package's)."""
-    try:
-        from .payments.refunds import settle_owed
-    except ImportError:
-        log.debug("refunds: consult.payments.refunds.settle_owed does not exist yet; skipped")
-        return
+    from .payments.refunds import settle_owed
+
     settled, failed = settle_owed(db.session, config=current_app.config, now=utcnow())
     if settled or failed:
         log.info("refunds: %s settled, %s failed and wait for the next run", settled, failed)

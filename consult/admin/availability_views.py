@@ -1,7 +1,7 @@
 """Her availability on one screen: rules, weekly hours, date overrides, time off, a preview."""
 
 import sqlalchemy as sa
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -55,7 +55,7 @@ def _page(status=200, **forms):
     """The one availability screen; `forms` replaces the blank form of the section that failed."""
     tz = desk_zone()
     now = utcnow()
-    rules = load_rules(db.session, current_app.config)
+    rules = load_rules(db.session)
     forms.setdefault("rules_form", RulesForm(prefix="rules", obj=rules))
     forms.setdefault("hours_form", _weekly_form())
     forms.setdefault("override_form", OverrideForm(prefix="override", time_zone=tz))
@@ -108,7 +108,7 @@ def availability_rules():
     form = RulesForm(prefix="rules")
     if not form.validate_on_submit():
         return _page(400, rules_form=form)
-    rules = load_rules(db.session, current_app.config)
+    rules = load_rules(db.session)
     values = {name: form[name].data for name in RULE_FIELDS}
     save_rules(db.session, current_user, rules, values, utcnow())
     flash(_("Booking rules saved."), "success")
@@ -122,7 +122,7 @@ def availability_hours():
     form = WeeklyHoursForm(prefix="hours")
     if not form.validate_on_submit():
         return _page(400, hours_form=form)
-    changed = replace_weekly_hours(db.session, current_user, current_app.config, form.intervals())
+    changed = replace_weekly_hours(db.session, current_user, form.intervals())
     if changed:
         flash(_("Weekly hours saved."), "success")
     else:

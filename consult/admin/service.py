@@ -19,7 +19,7 @@ from ..booking.models import (
 from ..database import write
 from ..payments import refunds, settlement
 from ..payments import service as payments_service
-from .localtime import overlapping, zone
+from .localtime import overlapping
 
 RULE_FIELDS = (
     "min_notice_hours",
@@ -57,17 +57,12 @@ class TooEarly(ValueError):
     """A session cannot be marked completed or a no-show before it starts."""
 
 
-def load_rules(session, config):
+def load_rules(session):
     """The rules row, or unsaved defaults (slots.Rules') when she has none yet."""
     rules = session.get(AvailabilityRules, 1)
     if rules is None:
         rules = AvailabilityRules(id=1, **booking_service.rule_defaults())
     return rules
-
-
-def owner_zone(session, config):
-    """The ZoneInfo her hours are written in: the TIME_ZONE setting, its one source."""
-    return zone(config["TIME_ZONE"])
 
 
 def _hhmm(value):
@@ -104,7 +99,7 @@ def weekly_snapshot(session):
     return snapshot
 
 
-def replace_weekly_hours(session, user, config, intervals_by_weekday):
+def replace_weekly_hours(session, user, intervals_by_weekday):
     """Replace the weekly hours with `{weekday: [(start, end), ...]}`; refuses overlaps."""
     with write(session):
         for weekday, intervals in intervals_by_weekday.items():
@@ -117,7 +112,7 @@ def replace_weekly_hours(session, user, config, intervals_by_weekday):
                 session.add(WeeklyHours(weekday=weekday, start_time=start, end_time=end))
         session.flush()
         after = weekly_snapshot(session)
-        rules = load_rules(session, config)
+        rules = load_rules(session)
         if before != after:
             record(session, user, "availability.weekly_hours", rules, before, after)
         return before != after

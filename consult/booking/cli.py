@@ -4,6 +4,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from .. import business
 from ..extensions import db, utcnow
 from . import service
 
@@ -24,7 +25,9 @@ def send_reminders():
     The worker (or send-mail) delivers them. Exits 1 when queueing failed.
     """
     try:
-        count = service.send_due_reminders(db.session, utcnow(), current_app.config)
+        count = service.send_due_reminders(
+            db.session, utcnow(), current_app.config, business.current()
+        )
     except Exception as error:
         current_app.logger.exception("queueing reminders failed")
         click.echo(f"Queueing reminders failed: {error}", err=True)

@@ -15,6 +15,7 @@ from flask import (
     request,
     url_for,
 )
+from flask import session as browser
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -191,12 +192,16 @@ def reserve(slug):
                 hold_minutes=hold_minutes(config),
                 business=business.current(),
                 now=utcnow(),
+                held_tokens=_held_here(),
             )
         except service.SlotTaken as taken:
             return _slot_taken(offer, taken, zone)
+        except service.HeldForYou:
+            return render_template("booking/held_elsewhere.html", offer=offer, zone=zone), 409
         except service.OutsidePolicy as refused:
             flash(_rule_message(refused.rule), "error")
             return redirect(url_for(".offer", slug=slug, tz=zone))
+        _remember_hold(booking)
         return _to_checkout(booking)
     status = 400 if form.errors else 200
     return render_template(
@@ -209,6 +214,23 @@ def reserve(slug):
         owner_zone=owner_zone(),
         price=_prices([offer])[offer.id],
     ), status
+
+
+#: Where the signed session cookie keeps the holds this browser made (their manage tokens).
+HELD_HERE = "held_bookings"
+#: How many of them it remembers.
+HELD_HERE_MAX = 5
+
+
+def _held_here():
+    """The manage tokens of the holds this browser made: proof that a hold is hers."""
+    tokens = browser.get(HELD_HERE, [])
+    return tuple(tokens) if isinstance(tokens, list) else ()
+
+
+def _remember_hold(booking):
+    kept = [token for token in _held_here() if token != booking.manage_token]
+    browser[HELD_HERE] = [*kept[-(HELD_HERE_MAX - 1) :], booking.manage_token]
 
 
 def _slot_taken(offer, taken, zone, booking=None):

@@ -16,9 +16,9 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
-from .. import business as business_settings
 from ..audit import record
 from ..database import write
+from ..mail.models import OutboxMessage
 from ..mail.outbox import queue_templated
 from ..payments import refunds
 from ..payments import service as payments
@@ -61,6 +61,14 @@ class OutsidePolicy(Exception):
     def __init__(self, rule, message=None):
         super().__init__(message or f"refused by the {rule} rule")
         self.rule = rule
+
+
+class HeldForYou(Exception):
+    """The slot is held for this email from another browser; the link to pay was mailed."""
+
+    def __init__(self, booking):
+        super().__init__(f"booking {booking.reference} already holds this slot")
+        self.booking = booking
 
 
 class SlotNoLongerAvailable(Exception):
@@ -245,38 +253,44 @@ INTAKE_FIELDS = {
 }
 
 
-def reserve(
-    session, *, offer, starts_at, intake, lang, time_zone, gateway, hold_minutes, business, now
-):
-    """Hold `starts_at` for the prospect until now + hold_minutes; commit and return it.
+def reserve(session, *, held_tokens=(), **asked):
+    """Hold a slot for the prospect until now + hold_minutes; commit and return the booking.
 
-    Her own live hold of that slot (same offer, start and email), asked again, is hers: her
-    answers are updated and it is returned, so she goes back to payment. Raises SlotTaken
-    when someone else has it (with the next free slots) and OutsidePolicy when it was never
-    an open slot. `intake` maps the INTAKE_FIELDS keys to the answers.
+    `asked` holds offer, starts_at, intake (the INTAKE_FIELDS keys and their answers), lang,
+    time_zone (hers), gateway, hold_minutes, business and now. Her own live hold of that
+    slot (same offer, start and email), asked again from the browser that made it (its
+    manage token is among `held_tokens`), is hers: her answers are updated and it is
+    returned, so she goes back to payment. Asked from elsewhere, nothing changes: the link
+    to pay is mailed to that address (once per hold) and HeldForYou is raised, so an email
+    address alone never reveals or alters a booking. Raises SlotTaken when someone else has
+    it (with the next free slots) and OutsidePolicy when it was never an open slot.
     """
     try:
         with write(session) as tx:
-            return _reserve(
-                tx,
-                offer=offer,
-                starts_at=starts_at,
-                intake=intake,
-                lang=lang,
-                time_zone=time_zone,
-                gateway=gateway,
-                hold_minutes=hold_minutes,
-                business=business,
-                now=now,
-            )
+            booking = _reserve(tx, held_tokens=held_tokens, **asked)
     except _Overlap:
+        offer, starts_at, now = asked["offer"], asked["starts_at"], asked["now"]
         raise SlotTaken(
-            starts_at, next_free_slots(session, offer, starts_at, now, business)
+            starts_at, next_free_slots(session, offer, starts_at, now, asked["business"])
         ) from None
+    if isinstance(booking, _HeldElsewhere):
+        raise HeldForYou(booking.booking)
+    return booking
 
 
 def _reserve(
-    tx, *, offer, starts_at, intake, lang, time_zone, gateway, hold_minutes, business, now
+    tx,
+    *,
+    offer,
+    starts_at,
+    intake,
+    lang,
+    time_zone,
+    gateway,
+    hold_minutes,
+    business,
+    now,
+    held_tokens,
 ):
     session = tx.session
     if not offer.active:
@@ -286,6 +300,9 @@ def _reserve(
     rules = availability.rules
     _lock_local_day(tx, starts_at, rules)
     own = _her_live_hold(tx, offer, starts_at, intake.get("email"), now)
+    if own is not None and own.manage_token not in held_tokens:
+        _queue_hold_link(tx.session, own, business)
+        return _HeldElsewhere(own)
     if own is not None:
         for column, value in answers.items():
             setattr(own, column, value)
@@ -325,6 +342,27 @@ def _reserve(
             raise
         raise _Overlap from None
     return booking
+
+
+@dataclass(frozen=True)
+class _HeldElsewhere:
+    """_reserve's answer when the slot is held for this email by another browser."""
+
+    booking: Booking
+
+
+def _queue_hold_link(session, booking, business):
+    """Mail the prospect the link to pay for her hold, once per hold."""
+    topic = f"booking_hold_link:{booking.id}"
+    if session.scalar(sa.select(OutboxMessage.id).where(OutboxMessage.topic == topic)):
+        return
+    _queue_prospect(
+        booking,
+        "booking_hold_link",
+        lambda: _("Your time is held: the link to pay"),
+        business,
+        status_url=business.url("booking.status", lang=booking.lang, token=booking.manage_token),
+    )
 
 
 def _her_live_hold(tx, offer, starts_at, email, now):
@@ -578,13 +616,12 @@ def _reschedule(tx, booking, new_starts_at, now, business, *, by):
 # ----------------------------------------------------------------------------- reminders
 
 
-def send_due_reminders(session, now, config, business=None):
+def send_due_reminders(session, now, config, business):
     """Queue a reminder for each confirmed session starting within REMINDER_HOURS; never twice.
 
     Each booking is claimed by a guarded UPDATE (reminder_sent_at still empty) committed with
     its message, so two runs at once, or one after a crash, never remind twice.
     """
-    business = business or business_settings.current()
     horizon = now + timedelta(hours=config["REMINDER_HOURS"])
     due = session.scalars(
         sa.select(Booking.id).where(

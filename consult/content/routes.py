@@ -20,9 +20,7 @@ from sqlalchemy import orm as so
 
 from .. import business, navigation
 from ..auth.access import public
-from ..database import write
 from ..extensions import db, limiter, utcnow
-from ..mail.outbox import queue_templated
 from ..security import ONE_YEAR
 from . import feeds, service
 from .forms import SpeakingInquiryForm, budget_labels
@@ -224,21 +222,15 @@ def inquiry():
         if form.website.data:
             # A bot filled the hidden field: thank it and keep nothing.
             return redirect(url_for("content.inquiry_thanks"))
-        owner = business.current()
-        with write(db.session):
-            inquiry = service.record_inquiry(db.session, form.inquiry_fields(), g.lang, now)
-            queue_templated(
-                owner.owner_email,
-                "content_inquiry",
-                owner.locale,
-                subject=lambda: _("Speaking inquiry from %(name)s", name=inquiry.name),
-                topic="content.inquiry",
-                inquiry=inquiry,
-                budget=budget_labels()[inquiry.budget_range],
-                admin_url=owner.url(
-                    "content_admin.inquiry", inquiry_id=inquiry.id, lang=owner.locale
-                ),
-            )
+        fields = form.inquiry_fields()
+        service.record_inquiry(
+            db.session,
+            fields,
+            lang=g.lang,
+            business=business.current(),
+            budget_label=budget_labels()[fields["budget_range"]],
+            now=now,
+        )
         return redirect(url_for("content.inquiry_thanks"))
     status = 400 if form.errors else 200
     return render_template("content/inquiry.html", form=form), status

@@ -11,10 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy import orm as so
 from sqlalchemy.dialects.postgresql import REGCONFIG
 
 from ..booking.models import Offer
+from ..database import write
+from ..mail.outbox import queue_templated
 from .images import EXTENSIONS, sniff_image
 from .models import (
     DRAFT,
@@ -253,11 +256,24 @@ def article_snapshot(article):
 # Inquiries -------------------------------------------------------------------------------
 
 
-def record_inquiry(session, fields, lang, now):
-    """Store a speaking inquiry; the caller queues the owner's email in the same transaction."""
-    inquiry = SpeakingInquiry(lang=lang, created_at=now, updated_at=now, **fields)
-    session.add(inquiry)
-    session.flush()
+def record_inquiry(session, fields, *, lang, business, budget_label, now):
+    """Store a speaking inquiry and queue the owner's notice with it, in one write."""
+    with write(session):
+        inquiry = SpeakingInquiry(lang=lang, created_at=now, updated_at=now, **fields)
+        session.add(inquiry)
+        session.flush()
+        queue_templated(
+            business.owner_email,
+            "content_inquiry",
+            business.locale,
+            subject=lambda: _("Speaking inquiry from %(name)s", name=inquiry.name),
+            topic="content.inquiry",
+            inquiry=inquiry,
+            budget=budget_label,
+            admin_url=business.url(
+                "content_admin.inquiry", inquiry_id=inquiry.id, lang=business.locale
+            ),
+        )
     return inquiry
 
 

@@ -52,7 +52,7 @@ def test_a_receipt_shows_everything_a_tax_receipt_needs(client, app, sale):
     assert "TPS/GST registration no. 123456789 RT0001" in html
     assert "TVQ/QST registration no. 1234567890 TQ0001" in html
     assert "Camille Tremblay" in html
-    assert "November 3, 2026, 10:15\u202fa.m. (America/Montreal)" in html
+    assert "November 3, 2026 at 10:15\u202fa.m. (America/Montreal)" in html
     assert "Strategy session: should you outsource your social media?" in html
     assert (cell(html, "subtotal"), cell(html, "tax-GST"), cell(html, "tax-QST")) == (
         15000,

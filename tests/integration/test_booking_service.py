@@ -458,8 +458,8 @@ def test_reminders_go_out_once_for_sessions_within_24_hours(ctx):
     booking = confirmed(app, offer)
     far = confirmed(app, offer, starts_at=SLOT + timedelta(days=3))
     day_before = SLOT - timedelta(hours=23)
-    assert service.send_due_reminders(db.session, day_before, app.config) == 1
-    assert service.send_due_reminders(db.session, day_before, app.config) == 0
+    assert service.send_due_reminders(db.session, day_before, app.config, current_business()) == 1
+    assert service.send_due_reminders(db.session, day_before, app.config, current_business()) == 0
     (reminder,) = mails("booking_reminder")
     assert reminder.topic == f"booking_reminder:{booking.id}"
     db.session.refresh(far)

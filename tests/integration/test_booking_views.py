@@ -298,3 +298,40 @@ def test_an_unpaid_hold_offers_the_payment_page_not_a_refund(client, app, offer)
     assert "waiting for your payment" in page
     assert f"/en/book/status/{token}/pay" in page
     assert "refund" not in page
+
+
+def test_her_own_hold_asked_again_from_her_browser_goes_back_to_payment_updated(client, app, offer):
+    slot = free_slots(app, offer)[0]
+    first = reserve(client, offer, slot)
+    assert first.status_code == 302
+    again = reserve(client, offer, slot, phone="+1 514 555 0142")
+    assert again.status_code == 302  # to payment, never "taken"
+    (booking,) = bookings(app)
+    assert booking.status == HELD and booking.client_phone == "+1 514 555 0142"
+
+
+def test_her_email_alone_from_another_browser_changes_nothing_and_mails_her_the_link(
+    client, app, offer
+):
+    slot = free_slots(app, offer)[0]
+    assert reserve(client, offer, slot).status_code == 302
+    (held,) = bookings(app)
+    stranger = app.test_client()
+    for _attempt in range(2):
+        page = stranger.post(
+            f"/en/book/{offer}/reserve",
+            data={**RESERVATION_FORM, "start": slot_key(slot), "tz": "UTC", "goal": "Changed"},
+        )
+        assert page.status_code == 409
+        assert "already held for your email" in page.text
+        assert held.manage_token not in page.text
+        assert "Location" not in page.headers
+    (booking,) = bookings(app)
+    assert booking.intake_goal == held.intake_goal and booking.time_zone == held.time_zone
+    with app.app_context():
+        links = db.session.scalars(
+            sa.select(OutboxMessage).where(OutboxMessage.topic == f"booking_hold_link:{held.id}")
+        ).all()
+    assert len(links) == 1  # once per hold, however often she is impersonated
+    assert links[0].to == held.client_email
+    assert f"/en/book/status/{held.manage_token}" in links[0].text_body

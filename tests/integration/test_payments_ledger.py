@@ -258,3 +258,22 @@ def test_the_database_refuses_the_same_gateway_payment_twice(app):
         service.refund(db.session, payment, 100, reason="part", now=utcnow(), config=app.config)
         service.refund(db.session, payment, 100, reason="part", now=utcnow(), config=app.config)
         db.session.commit()
+
+
+def test_settle_refunds_makes_what_is_owed_once_and_says_so(app, runner):
+    with app.app_context():
+        booking = make_held_booking(db.session, utcnow())
+        payment = pay(booking, intent="pi_owed")
+        with write(db.session):
+            service.owe_booking_refunds(db.session, booking, reason="Cancelled")
+        payment_id = payment.id
+    first = runner.invoke(args=["consult", "settle-refunds"])
+    assert first.exit_code == 0, first.output
+    assert "Settled 1 refund(s); 0 failed" in first.output
+    again = runner.invoke(args=["consult", "settle-refunds"])
+    assert "Settled 0 refund(s)" in again.output
+    with app.app_context():
+        credit_notes = db.session.scalars(
+            sa.select(LedgerEntry).where(LedgerEntry.refund_of_id == payment_id)
+        ).all()
+        assert [entry.total_cents for entry in credit_notes] == [-28_744]

@@ -82,9 +82,9 @@ def test_a_receipt_prints_its_time_in_vancouver(app, client):
         db.session.commit()
     sign_in(app, client)
     receipt = client.get(f"/en/accounting/receipts/{number}").text
-    assert f"November 30, 2026, 10:30{NNBSP}p.m. (America/Vancouver)" in receipt
+    assert f"November 30, 2026 at 10:30{NNBSP}p.m. (America/Vancouver)" in receipt
     french = client.get(f"/fr/accounting/receipts/{number}").text
-    assert "30 novembre 2026, 22 h 30 (America/Vancouver)" in french
+    assert "30 novembre 2026 à 22 h 30 (America/Vancouver)" in french
 
 
 def test_an_articles_scheduled_time_is_read_in_vancouver(app, client, auth):

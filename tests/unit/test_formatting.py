@@ -80,7 +80,7 @@ def test_an_instant_is_dated_where_she_lives():
     ("lang", "value", "expected"),
     [
         ("fr", time(13, 33), "13 h 33"),
-        ("fr", time(9, 0), "09 h 00"),
+        ("fr", time(9, 0), "9 h 00"),
         ("en", time(13, 33), f"1:33{NNBSP}p.m."),
         ("en", time(4, 0), f"4:00{NNBSP}a.m."),
     ],
@@ -99,23 +99,23 @@ def test_a_date_time_states_its_zone_and_follows_daylight_saving():
     summer = datetime(2027, 3, 15, 13, 0, tzinfo=UTC)  # after the spring-forward of March 14
     winter = datetime(2027, 3, 1, 14, 0, tzinfo=UTC)
     assert formatting.when(summer, MONTREAL, "fr") == (
-        "lundi 15 mars 2027, 09 h 00 (America/Montreal, UTC-04:00)"
+        "lundi 15 mars 2027 à 9 h 00 (America/Montreal, UTC-04:00)"
     )
     assert formatting.when(winter, MONTREAL, "fr") == (
-        "lundi 1er mars 2027, 09 h 00 (America/Montreal, UTC-05:00)"
+        "lundi 1er mars 2027 à 9 h 00 (America/Montreal, UTC-05:00)"
     )
     assert formatting.when(summer, MONTREAL, "en") == (
-        f"Monday, March 15, 2027, 9:00{NNBSP}a.m. (America/Montreal, UTC-04:00)"
+        f"Monday, March 15, 2027 at 9:00{NNBSP}a.m. (America/Montreal, UTC-04:00)"
     )
     assert formatting.when(winter, "America/Vancouver", "en") == (
-        f"Monday, March 1, 2027, 6:00{NNBSP}a.m. (America/Vancouver, UTC-08:00)"
+        f"Monday, March 1, 2027 at 6:00{NNBSP}a.m. (America/Vancouver, UTC-08:00)"
     )
 
 
 def test_a_date_time_without_the_zone_label_in_a_chosen_style():
     moment = datetime(2026, 12, 1, 18, 33, tzinfo=UTC)
     assert formatting.date_time(moment, MONTREAL, "fr", "short") == "2026-12-01 13 h 33"
-    assert formatting.date_time(moment, MONTREAL, "fr") == "1er décembre 2026, 13 h 33"
+    assert formatting.date_time(moment, MONTREAL, "fr") == "1er décembre 2026 à 13 h 33"
     assert formatting.date_time(moment, MONTREAL, "en", "medium") == (
         f"Dec 1, 2026, 1:33{NNBSP}p.m."
     )
