@@ -3,10 +3,10 @@
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, render_template, request
 from flask_babel import lazy_gettext as _l
 
-from .. import navigation
+from .. import business, navigation
 from ..audit import AuditEntry
 from ..auth.access import owner_only
 from ..extensions import db
@@ -49,7 +49,7 @@ def log():
     actions = db.session.scalars(
         sa.select(AuditEntry.action).distinct().order_by(AuditEntry.action)
     ).all()
-    zone_name = current_app.config["TIME_ZONE"]
+    zone_name = business.current().time_zone
     return render_template(
         "admin/audit.html",
         page=page,
