@@ -17,7 +17,6 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy import orm as so
 
-from .. import business as business_settings
 from ..audit import record as audit
 from ..booking.models import HELD
 from ..database import release_read, write
@@ -222,12 +221,12 @@ def record_payment(
     fee_cents=None,
     net_cents=None,
     external_reference="",
-    time_zone=None,
+    time_zone,
 ):
     """Add a payment to the ledger with the next receipt number, in the caller's write.
 
     Its taxes are the booking's; an amount other than the booking's total (an instalment)
-    shares them out in the same proportions. `time_zone` (the owner's, by default) is the
+    shares them out in the same proportions. `time_zone` (the owner's) is the
     one its description names the session's time in.
     """
     if total_cents <= 0:
@@ -236,7 +235,6 @@ def record_payment(
     if total_cents != breakdown.total_cents:
         breakdown = taxes.split_total(total_cents, breakdown.lines, breakdown.subtotal_cents)
     with write(session):
-        time_zone = time_zone or business_settings.current().time_zone
         entry = LedgerEntry(
             kind=PAYMENT,
             number=next_number(session, RECEIPTS),
@@ -275,7 +273,7 @@ def record_manual_payment(
     method="interac",
     user=None,
     now,
-    time_zone=None,
+    time_zone,
 ):
     """The owner records money received outside a gateway (Interac e-Transfer, invoice).
 
@@ -283,7 +281,6 @@ def record_manual_payment(
     or an aware datetime. Only records the payment: settlement.mark_paid_manually also
     confirms the booking. Runs in the caller's write.
     """
-    time_zone = time_zone or business_settings.current().time_zone
     if method not in MANUAL_METHODS:
         raise InvalidPayment(f"unknown manual payment method {method!r}")
     if amount_cents is None or amount_cents <= 0:

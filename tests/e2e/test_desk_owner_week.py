@@ -35,6 +35,7 @@ def test_the_owner_runs_her_week_from_the_desk(app, page, make_user):
             db.session,
             booking,
             method="demo",
+            time_zone="America/Montreal",
             total_cents=booking.total_cents,
             occurred_at=utcnow() - timedelta(hours=1),
             stripe_payment_intent="pi_demo_e2e",

@@ -33,6 +33,7 @@ def paid_booking(app):
             db.session,
             booking,
             method="demo",
+            time_zone="America/Montreal",
             total_cents=booking.total_cents,
             occurred_at=utcnow() - timedelta(hours=1),
             stripe_payment_intent="pi_demo_desk",

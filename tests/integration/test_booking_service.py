@@ -64,7 +64,12 @@ def confirmed(app, offer, starts_at=SLOT, now=NOW):
     """A paid, confirmed booking, as the payment event leaves it."""
     booking = hold(app, offer, starts_at, now)
     record_payment(
-        db.session, booking, method="demo", total_cents=booking.total_cents, occurred_at=now
+        db.session,
+        booking,
+        method="demo",
+        total_cents=booking.total_cents,
+        occurred_at=now,
+        time_zone="America/Montreal",
     )
     service.confirm_paid(db.session, booking, now, business=current_business())
     db.session.commit()

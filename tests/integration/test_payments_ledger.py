@@ -24,6 +24,7 @@ def pay(booking, total=None, **fields):
         db.session,
         booking,
         method="demo",
+        time_zone="America/Montreal",
         total_cents=total or booking.total_cents,
         occurred_at=utcnow(),
         stripe_payment_intent=fields.pop("intent", f"pi_demo_{booking.id}"),
@@ -225,7 +226,13 @@ def test_a_manual_payment_may_carry_an_exact_time(app):
         booking = make_held_booking(db.session, now, gateway="manual")
         received = datetime(2026, 3, 8, 7, 30, tzinfo=UTC)
         entry = service.record_manual_payment(
-            db.session, booking, amount_cents=28_744, paid_on=received, reference="", now=now
+            db.session,
+            booking,
+            amount_cents=28_744,
+            paid_on=received,
+            reference="",
+            now=now,
+            time_zone="America/Montreal",
         )
         assert entry.occurred_at == received
 

@@ -237,6 +237,7 @@ def paid_stripe_payment(app):
             db.session,
             booking,
             method="stripe",
+            time_zone="America/Montreal",
             total_cents=booking.total_cents,
             occurred_at=utcnow(),
             stripe_payment_intent="pi_paid",

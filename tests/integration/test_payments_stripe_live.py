@@ -84,6 +84,7 @@ def test_live_a_payment_reports_its_fee_and_can_be_refunded_in_part(app):
             db.session,
             booking,
             method="stripe",
+            time_zone="America/Montreal",
             total_cents=28_744,
             occurred_at=utcnow(),
             stripe_payment_intent=intent.id,

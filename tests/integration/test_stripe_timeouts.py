@@ -112,6 +112,7 @@ def stripe_paid_booking(app):
                 db.session,
                 booking,
                 method="stripe",
+                time_zone="America/Montreal",
                 total_cents=booking.total_cents,
                 occurred_at=utcnow(),
                 stripe_payment_intent="pi_timeouts",

@@ -73,6 +73,7 @@ def paid_booking(app, *, method="demo", intent="pi_demo_boundary"):
                 db.session,
                 booking,
                 method=method,
+                time_zone="America/Montreal",
                 total_cents=booking.total_cents,
                 occurred_at=utcnow(),
                 stripe_payment_intent=intent,
