@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 FLASK := $(BIN)/flask --app app
 
-.PHONY: run test test-sqlite test-postgresql lint lock translations messages bench clean
+.PHONY: run test test-sqlite test-postgresql lint lock translations messages bench load clean
 
 # The exact versions (with hashes) come from the lock files; `make lock` recompiles them
 # from pyproject.toml with uv, for Python 3.11 on every platform. The app itself is
@@ -63,6 +63,12 @@ test-postgresql: $(VENV)/.dev-installed translations
 
 bench: $(VENV)/.dev-installed translations
 	$(BIN)/pytest -q tests/bench --benchmark-enable --benchmark-only
+
+# The site under gunicorn (4 workers) and the worker on a fresh PostgreSQL database, for
+# LOAD_SECONDS; prints throughput and latency, fails on a 5xx, an overlap or a lost mail.
+LOAD_SECONDS ?= 60
+load: $(VENV)/.dev-installed translations
+	LOAD_SECONDS=$(LOAD_SECONDS) $(BIN)/python tests/bench/load.py
 
 # Extract the strings of one part into its French catalog: PKG=booking reads consult/booking
 # and consult/templates/booking and writes consult/booking/translations/fr/LC_MESSAGES/messages.po;

@@ -98,7 +98,7 @@ def _init_extensions(app):
 
 
 def _register_blueprints(app):
-    from . import errors, health
+    from . import errors, health, hostile
     from .accounting.routes import bp as accounting_bp
     from .admin.audit import bp as audit_bp
     from .admin.routes import bp as admin_bp
@@ -121,6 +121,7 @@ def _register_blueprints(app):
         payments_bp,
     ):
         app.register_blueprint(blueprint)
+    hostile.init_app(app)
     health.init_app(app)
     errors.init_app(app)
 

@@ -86,7 +86,7 @@ def create_user(email, role, name, password_env):
 
 def init_app(app):
     """Add `flask consult ...`: these commands, then each package's."""
-    from . import worker
+    from . import backup, worker
     from .booking import cli as booking_cli
     from .calendar import cli as calendar_cli
     from .mail import cli as mail_cli
@@ -95,6 +95,6 @@ def init_app(app):
     group = AppGroup("consult", help="Site administration commands.")
     group.add_command(seed_demo)
     group.add_command(create_user)
-    for package in (booking_cli, calendar_cli, mail_cli, payments_cli, worker):
+    for package in (backup, booking_cli, calendar_cli, mail_cli, payments_cli, worker):
         package.register(group)
     app.cli.add_command(group)

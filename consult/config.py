@@ -32,6 +32,13 @@ DEFAULTS = {
     "DEMO_WEBHOOK_SECRET": "whsec_demo_local_only",
     # How old a signed webhook may be (seconds) before it is refused as a replay.
     "WEBHOOK_TOLERANCE_SECONDS": 300,
+    # The largest webhook body accepted (Stripe's events are a few KB); larger gets a 413.
+    "WEBHOOK_MAX_BYTES": 64 * 1024,
+    # Against hoarding: live holds one email or one client address may keep at once, and
+    # how often one address may submit the reservation form.
+    "MAX_LIVE_HOLDS_PER_EMAIL": 2,
+    "MAX_LIVE_HOLDS_PER_ADDRESS": 3,
+    "RESERVE_RATE_LIMIT": "10 per hour",
     # Each call to Stripe's API: seconds to connect, seconds to wait for an answer, and how
     # many times a timed-out or failed call is tried again (under one idempotency key).
     # The worst case of one call (stripe_call_budget) must stay under half the web worker's
@@ -61,10 +68,19 @@ DEFAULTS = {
     "SMTP_TIMEOUT_SECONDS": 10,
     # Rate limits: memory locally, Redis in production (redis://127.0.0.1:6379/0).
     "RATELIMIT_STORAGE_URI": "memory://",
+    # How many web processes serve the site (gunicorn --workers). Counters in memory:// are
+    # per process, so production refuses them with more than one.
+    "WEB_WORKERS": 1,
     "LOGIN_RATE_LIMIT": "5 per minute;20 per hour",
+    # Seconds "keep me signed in" lasts (only when she ticks it): 30 days, not a year.
+    "REMEMBER_COOKIE_DURATION": 30 * 24 * 3600,
     "UPLOAD_MAX_BYTES": 5 * 1024 * 1024,
     # Calendar sync: seconds to wait for her ICS address or CalDAV server.
     "CALENDAR_TIMEOUT_SECONDS": 10,
+    # Whether her calendar addresses may point at loopback, private or link-local hosts.
+    # None follows ENV_NAME: allowed in development and tests (Radicale on 127.0.0.1),
+    # refused in production, where such an address could reach inside the server's network.
+    "CALENDAR_ALLOW_PRIVATE_ADDRESSES": None,
     # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
     "PROXY_HOPS": 0,
     # Largest request body of any kind (an upload plus its form); larger gets a 413 page.
@@ -73,6 +89,16 @@ DEFAULTS = {
 
 #: How a boolean environment variable says yes.
 TRUE_WORDS = {"1", "true", "yes", "on"}
+#: Booleans whose default, None, means "decided by another setting".
+OPTIONAL_BOOLEANS = {"CALENDAR_ALLOW_PRIVATE_ADDRESSES"}
+
+
+def private_addresses_allowed(config):
+    """Whether calendar addresses may reach loopback and private networks (not in production)."""
+    allowed = config.get("CALENDAR_ALLOW_PRIVATE_ADDRESSES")
+    if allowed is None:
+        return config.get("ENV_NAME") != "production"
+    return bool(allowed)
 
 
 def from_environment(environ=os.environ):
@@ -82,7 +108,7 @@ def from_environment(environ=os.environ):
         if not key.startswith("CONSULT_"):
             continue
         name = key.removeprefix("CONSULT_")
-        default = DEFAULTS.get(name)
+        default = False if name in OPTIONAL_BOOLEANS else DEFAULTS.get(name)
         settings[name] = _coerce(raw, default)
     return settings
 
@@ -153,8 +179,19 @@ def check_production(config):
             problems.append("CONSULT_STRIPE_SECRET_KEY is missing")
         if not config["STRIPE_WEBHOOK_SECRET"]:
             problems.append("CONSULT_STRIPE_WEBHOOK_SECRET is missing")
+    if config["STRIPE_WEBHOOK_SECRET"] == DEFAULTS["DEMO_WEBHOOK_SECRET"]:
+        # Anyone can read it in this code: with it, anyone could sign a payment event.
+        problems.append(
+            "CONSULT_STRIPE_WEBHOOK_SECRET is the public demo secret; use the endpoint's own"
+        )
     if config["STRIPE_API_BASE"]:
         problems.append("CONSULT_STRIPE_API_BASE is for contract tests only; leave it empty")
+    if config["RATELIMIT_STORAGE_URI"].startswith("memory://") and config["WEB_WORKERS"] > 1:
+        # Each process would count on its own: 4 workers let 4 times the limit through.
+        problems.append(
+            f"CONSULT_RATELIMIT_STORAGE_URI is memory:// with CONSULT_WEB_WORKERS="
+            f"{config['WEB_WORKERS']}; rate limits would not hold: use redis://"
+        )
     if not config["SITE_URL"].startswith("https://"):
         problems.append("CONSULT_SITE_URL must be an https:// address")
     if problems:

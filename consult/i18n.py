@@ -54,11 +54,28 @@ def switch_language_url(lang):
         return alternates[lang]
     endpoint = request.endpoint
     if endpoint and current_app.url_map.is_endpoint_expecting(endpoint, "lang"):
+        values = {**_kept_query_args(endpoint), **(request.view_args or {}), "lang": lang}
         try:
-            return url_for(endpoint, **(request.view_args or {}), lang=lang, **request.args)
-        except BuildError:
+            return url_for(endpoint, **values)
+        except (BuildError, ValueError, TypeError):
             pass
     return url_for("content.home", lang=lang)
+
+
+def _kept_query_args(endpoint):
+    """The query string, less what would change the URL's path or how url_for builds it.
+
+    A key naming one of the endpoint's own arguments (?lang=en) would replace a part of the
+    path, and url_for reads keys starting with an underscore (?_external=1) as options.
+    """
+    reserved = {"endpoint"}
+    for rule in current_app.url_map.iter_rules(endpoint):
+        reserved.update(rule.arguments)
+    return {
+        key: values
+        for key, values in request.args.lists()
+        if key not in reserved and not key.startswith("_")
+    }
 
 
 def init_app(app):

@@ -11,10 +11,15 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import settings
 from werkzeug.serving import make_server
 
 from consult import create_app
 from consult.extensions import db
+
+# Hypothesis keeps no example database: nothing of a run lands in the tree or in git.
+settings.register_profile("consult", database=None, deadline=None)
+settings.load_profile("consult")
 
 BACKEND = os.environ.get("CONSULT_TEST_DB", "sqlite")
 PG_ADMIN_URL = os.environ.get(

@@ -89,7 +89,8 @@ def ledger_page(form):
         db.session, wanted, zone, [code for code, _name in taxes], page, ROWS_PER_PAGE
     )
     by_kind = queries.totals_by_kind(db.session, wanted, zone)
-    query = {key: value for key, value in request.args.items() if key != "page"}
+    # Only the filters: url_for would read "endpoint" or "_external" as its own options.
+    query = {key: value for key, value in request.args.items() if key in form._fields}
     context.update(
         wanted=wanted,
         rows=rows,

@@ -10,6 +10,7 @@ from .. import business, navigation
 from ..audit import AuditEntry
 from ..auth.access import owner_only
 from ..extensions import db
+from ..hostile import page_number
 
 bp = Blueprint("audit", __name__, url_prefix="/<lang:lang>/admin/audit")
 
@@ -42,6 +43,7 @@ def log():
         query = query.where(AuditEntry.action == action)
     page = db.paginate(
         query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()),
+        page=page_number(),
         per_page=PER_PAGE,
         max_per_page=PER_PAGE,
         error_out=False,

@@ -22,6 +22,7 @@ from ..booking.models import (
 from ..booking.service import OutsidePolicy, SlotNoLongerAvailable, SlotTaken
 from ..extensions import db, utcnow
 from ..formatting import format_date, format_date_time, format_money
+from ..hostile import page_number
 from ..payments.gateways import GatewayError
 from ..payments.models import PAYMENT
 from ..payments.service import InvalidPayment, RefundTooLarge, remaining_refundable
@@ -63,7 +64,9 @@ def bookings():
     status = request.args.get("status", "")
     if status not in STATUSES:
         status = ""
-    page = db.paginate(bookings_filtered(status or None), per_page=PER_PAGE, error_out=False)
+    page = db.paginate(
+        bookings_filtered(status or None), page=page_number(), per_page=PER_PAGE, error_out=False
+    )
     return render_template("admin/bookings.html", page=page, status=status, statuses=STATUSES)
 
 
@@ -132,6 +135,7 @@ def _page(booking, status=200, **forms):
         booking=booking,
         entries=entries,
         refundable={entry.id: left for entry, left in _payments(booking)},
+        anomalies=booking.payment_anomalies,
         now=utcnow(),
         **forms,
     ), status

@@ -6,7 +6,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from flask_wtf.i18n import translations as wtforms_translations
 from wtforms import (
     BooleanField,
     DateField,
@@ -32,6 +32,7 @@ from wtforms.validators import (
 )
 
 from ..formatting import format_weekday_name
+from ..hostile import SafeForm
 from .localtime import NonexistentLocalTime, local_to_utc, overlapping, start_of_day
 
 
@@ -84,7 +85,7 @@ class DollarsField(StringField):
             raise ValueError(_l("Enter an amount in dollars, like 150 or 150.00.")) from error
 
 
-class ConfirmedForm(FlaskForm):
+class ConfirmedForm(SafeForm):
     """An action on a booking: it needs the box ticked, so it asks even without JavaScript."""
 
     confirm = BooleanField(
@@ -95,7 +96,7 @@ class ConfirmedForm(FlaskForm):
 # Offers
 
 
-class OfferForm(FlaskForm):
+class OfferForm(SafeForm):
     slug = StringField(
         _l("Address name"),
         validators=[DataRequired(), Length(max=80)],
@@ -131,7 +132,7 @@ class OfferForm(FlaskForm):
 # Availability
 
 
-class RulesForm(FlaskForm):
+class RulesForm(SafeForm):
     min_notice_hours = IntegerField(
         _l("Minimum notice (hours)"),
         validators=[InputRequired(), NumberRange(min=0, max=24 * 60)],
@@ -160,6 +161,11 @@ class RulesForm(FlaskForm):
 class IntervalForm(Form):
     """One open interval of a weekday; both times or neither."""
 
+    class Meta:
+        def get_translations(self, form):
+            # A plain Form, unlike FlaskForm, would give wtforms' messages in English only.
+            return wtforms_translations
+
     start = TimeField(_l("From"), validators=[Optional()])
     end = TimeField(_l("To"), validators=[Optional()])
 
@@ -182,7 +188,7 @@ def _interval_list(label):
     return FieldList(FormField(IntervalForm), label=label, min_entries=INTERVAL_ROWS)
 
 
-class WeeklyHoursForm(FlaskForm):
+class WeeklyHoursForm(SafeForm):
     monday = _interval_list(WEEKDAYS[0][1])
     tuesday = _interval_list(WEEKDAYS[1][1])
     wednesday = _interval_list(WEEKDAYS[2][1])
@@ -212,7 +218,7 @@ class WeeklyHoursForm(FlaskForm):
         }
 
 
-class OverrideForm(FlaskForm):
+class OverrideForm(SafeForm):
     day = DateField(_l("Date"), validators=[InputRequired(message=_l("Enter a date."))])
     closed = BooleanField(_l("Closed all day"))
     start = TimeField(_l("From"), validators=[Optional()])
@@ -239,14 +245,14 @@ class OverrideForm(FlaskForm):
             self.end.errors.append(_l("Enter the closing time, or tick closed."))
         elif start is not None and end <= start:
             self.end.errors.append(_l("The end must come after the start."))
-        if self.day.data is not None:
+        if self.day.data is not None and not self.day.errors:
             for field in (self.start, self.end):
                 if field.data is not None and not field.errors:
                     _must_exist(self.day.data, field.data, self.tz, field)
         return valid and not self.start.errors and not self.end.errors
 
 
-class TimeOffForm(FlaskForm):
+class TimeOffForm(SafeForm):
     kind = RadioField(
         _l("Time off"),
         choices=[SelectChoice("days", _l("Whole days")), SelectChoice("hours", _l("Some hours"))],
@@ -311,7 +317,7 @@ def _must_exist(day, wall, tz, field):
 # Bookings
 
 
-class NotesForm(FlaskForm):
+class NotesForm(SafeForm):
     owner_notes = TextAreaField(_l("Your notes"), validators=[Length(max=10000)])
 
 

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from .. import navigation
 from ..auth.access import owner_only
 from ..extensions import db, utcnow
+from ..payments.service import recent_anomalies
 from . import (  # noqa: F401
     availability_views,
     booking_views,
@@ -58,6 +59,7 @@ def dashboard():
         holds=live_holds(db.session, now),
         inquiries=inquiries,
         inquiry_count=inquiry_count,
+        anomalies=recent_anomalies(db.session),
         month=month,
         takings=net_takings(db.session, month_start, month_end),
         currency=current_app.config["CURRENCY"],

@@ -1,4 +1,9 @@
-"""Sign-in (rate-limited, with an optional second factor), sign-out and account security."""
+"""Sign-in (rate-limited, with an optional second factor), sign-out and account security.
+
+Nobody can lock the owner out (her email is printed on receipts): wrong attempts are
+refused per address and per account-and-address pair, the account itself only slows down
+(throttle.py), and an emailed single-use link always lets her in, second factor included.
+"""
 
 import time
 
@@ -15,22 +20,27 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 
-from .. import navigation
+from .. import business, navigation
 from ..extensions import db, limiter, utcnow
+from ..i18n import current_lang
 from ..security import is_safe_next
-from . import service, two_factor
+from . import service, throttle, two_factor
 from .access import owner_only, public, staff
 from .forms import (
     ChangePasswordForm,
     ConfirmTwoFactorForm,
+    EmailLinkForm,
     LoginForm,
+    NewPasswordForm,
     PasswordConfirmForm,
     SecondFactorForm,
+    SpendLinkForm,
 )
-from .models import User, load_user
+from .models import LINK_PASSWORD_RESET, LINK_SIGN_IN, User, load_user, verify_password
 
 bp = Blueprint("auth", __name__, url_prefix="/<lang:lang>")
 
@@ -38,6 +48,8 @@ bp = Blueprint("auth", __name__, url_prefix="/<lang:lang>")
 SECOND_FACTOR_SECONDS = 300
 PENDING = "auth.pending_second_factor"
 SETUP_SECRET = "auth.totp_setup_secret"
+#: Whether she chose "keep me signed in" for this browser, kept when her sessions renew.
+REMEMBER = "auth.remember"
 
 
 @bp.record_once
@@ -56,17 +68,38 @@ def login_rate_limit():
 
 
 def submitted_account():
-    """Rate-limit key per account: the email typed, or the account awaiting its code."""
+    """The account a sign-in step is about: the email typed, or the one awaiting its code."""
     pending = session.get(PENDING) or {}
     if request.endpoint == "auth.login_code" and pending.get("user"):
-        return "account:" + pending["user"].partition(":")[0]
-    return "account:" + request.form.get("email", "").strip().lower()
+        return "code:" + pending["user"].partition(":")[0]
+    return "email:" + request.form.get("email", "").strip().lower()
+
+
+def account_and_address():
+    return f"pair:{submitted_account()}@{get_remote_address()}"
 
 
 def limited(view):
-    """Each sign-in step: LOGIN_RATE_LIMIT per account and, separately, per address."""
+    """Each sign-in step: LOGIN_RATE_LIMIT per address and per account-and-address pair.
+
+    Never per account alone: attempts from everywhere on her email must not refuse her
+    own; they only slow the account down (throttle.py).
+    """
     view = limiter.limit(login_rate_limit, key_func=get_remote_address, methods=["POST"])(view)
-    return limiter.limit(login_rate_limit, key_func=submitted_account, methods=["POST"])(view)
+    return limiter.limit(login_rate_limit, key_func=account_and_address, methods=["POST"])(view)
+
+
+def signed_in_account():
+    return f"confirm:{getattr(current_user, 'id', '')}"
+
+
+def confirm_limited(view):
+    """Forms that confirm her password: LOGIN_RATE_LIMIT per account and per address.
+
+    Only a signed-in session reaches them, so the per-account limit locks nobody out.
+    """
+    view = limiter.limit(login_rate_limit, key_func=get_remote_address, methods=["POST"])(view)
+    return limiter.limit(login_rate_limit, key_func=signed_in_account, methods=["POST"])(view)
 
 
 @bp.errorhandler(429)
@@ -74,10 +107,42 @@ def too_many_attempts(error):
     return render_template("auth/too_many_attempts.html"), 429
 
 
-def complete_login(user, target):
+def paused(template, seconds, **context):
+    """The account is slowing down: say how long to wait, and offer the emailed link."""
+    message = ngettext(
+        "Too many attempts for this account. Try again in %(num)d second, "
+        "or sign in with a link sent by email.",
+        "Too many attempts for this account. Try again in %(num)d seconds, "
+        "or sign in with a link sent by email.",
+        seconds,
+    )
+    response = current_app.make_response(
+        (render_template(template, paused=message, **context), 429)
+    )
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
+def complete_login(user, target, remember):
     service.record_sign_in(db.session, user, utcnow())
-    login_user(user, remember=True)
+    login_user(user, remember=remember)
+    session[REMEMBER] = bool(remember)
     return redirect(target if is_safe_next(target) else home_for(user))
+
+
+def renew_login(user):
+    """Her session token changed (and ended her other sessions): keep this browser in."""
+    login_user(user, remember=session.get(REMEMBER, False))
+
+
+def ask_second_factor(user, target, remember):
+    session[PENDING] = {
+        "user": user.get_id(),
+        "next": target,
+        "remember": bool(remember),
+        "at": time.time(),
+    }
+    return redirect(url_for("auth.login_code"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -88,14 +153,20 @@ def login():
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         email = form.email.data.strip().lower()
+        account = "email:" + email
+        wait = throttle.seconds_left(account)
+        if wait:
+            return paused("auth/login.html", wait, form=form)
         user = db.session.scalar(sa.select(User).where(User.email == email))
-        if user is None or not user.check_password(form.password.data):
+        # Verified even when nobody has this email: both answers take Argon2's time.
+        if not verify_password(user, form.password.data):
+            throttle.failed(account)
             form.password.errors.append(_("Wrong email or password."))
-        elif user.two_factor_enabled:
-            session[PENDING] = {"user": user.get_id(), "next": form.next.data, "at": time.time()}
-            return redirect(url_for("auth.login_code"))
         else:
-            return complete_login(user, form.next.data)
+            throttle.succeeded(account)
+            if user.two_factor_enabled:
+                return ask_second_factor(user, form.next.data, form.remember.data)
+            return complete_login(user, form.next.data, form.remember.data)
     return render_template("auth/login.html", form=form), 200 if not form.errors else 400
 
 
@@ -118,21 +189,124 @@ def login_code():
         return redirect(url_for("auth.login"))
     form = SecondFactorForm()
     if form.validate_on_submit():
+        account = f"code:{user.id}"
+        wait = throttle.seconds_left(account)
+        if wait:
+            return paused("auth/login_code.html", wait, form=form)
         try:
             service.check_second_factor(db.session, user, form.code.data, utcnow())
         except service.WrongCode:
+            throttle.failed(account)
             form.code.errors.append(_("This code is not valid. Try the current one."))
         else:
+            throttle.succeeded(account)
             session.pop(PENDING, None)
-            return complete_login(user, pending.get("next", ""))
+            return complete_login(user, pending.get("next", ""), pending.get("remember", False))
     return render_template("auth/login_code.html", form=form), 200 if not form.errors else 400
+
+
+def send_link_page(purpose, template):
+    """Ask for an emailed link; the answer is the same whether the account exists or not."""
+    form = EmailLinkForm()
+    if form.validate_on_submit():
+        lang = current_lang()
+        endpoint = "auth.link_sign_in" if purpose == LINK_SIGN_IN else "auth.reset_password"
+        site = business.current()
+        service.send_link(
+            db.session,
+            form.email.data,
+            purpose,
+            lang,
+            utcnow(),
+            lambda token: site.url(endpoint, lang=lang, token=token),
+        )
+        flash(
+            _(
+                "If an account uses this address, a link is on its way to it. "
+                "It works once, within %(minutes)d minutes.",
+                minutes=int(service.LINK_LIFETIME.total_seconds() // 60),
+            ),
+            "info",
+        )
+        return redirect(url_for("auth.login"))
+    return render_template(template, form=form), 200 if not form.errors else 400
+
+
+def link_limited(view):
+    """Asking for or spending links: LOGIN_RATE_LIMIT per address (the account side is capped
+    by the service, which never refuses her the newest link)."""
+    return limiter.limit(login_rate_limit, key_func=get_remote_address, methods=["POST"])(view)
+
+
+@bp.route("/login/link", methods=["GET", "POST"])
+@public
+@link_limited
+def request_sign_in_link():
+    """Sign in without the password: a single-use link sent to her email."""
+    return send_link_page(LINK_SIGN_IN, "auth/request_sign_in_link.html")
+
+
+def invalid_link():
+    return render_template("auth/link_invalid.html"), 404
+
+
+@bp.route("/login/link/<token>", methods=["GET", "POST"])
+@public
+@link_limited
+def link_sign_in(token):
+    """The page an emailed sign-in link opens; its button spends the link."""
+    if service.usable_link(db.session, token, LINK_SIGN_IN, utcnow()) is None:
+        return invalid_link()
+    form = SpendLinkForm()
+    if form.validate_on_submit():
+        try:
+            user = service.sign_in_with_link(db.session, token, utcnow())
+        except service.InvalidLink:
+            return invalid_link()
+        if user.two_factor_enabled:
+            return ask_second_factor(user, "", form.remember.data)
+        return complete_login(user, "", form.remember.data)
+    return render_template("auth/link_sign_in.html", form=form)
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@public
+@link_limited
+def forgot_password():
+    """Forgotten password: a single-use link to choose a new one, sent to her email."""
+    return send_link_page(LINK_PASSWORD_RESET, "auth/forgot_password.html")
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@public
+@link_limited
+def reset_password(token):
+    """Choose a new password from an emailed link; every session of the account ends."""
+    if service.usable_link(db.session, token, LINK_PASSWORD_RESET, utcnow()) is None:
+        return invalid_link()
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            service.reset_password(db.session, token, form.new_password.data, utcnow())
+        except service.InvalidLink:
+            return invalid_link()
+        logout_user()
+        session.pop(PENDING, None)
+        flash(
+            _("Your password is changed and every session is signed out. Sign in with it."),
+            "success",
+        )
+        return redirect(url_for("auth.login"))
+    return render_template("auth/reset_password.html", form=form), 200 if not form.errors else 400
 
 
 @bp.route("/logout", methods=["POST"])
 @staff
 def logout():
-    """Sign out."""
+    """Sign out: this session, the others and every remember cookie of the account end."""
+    service.sign_out(db.session, db.session.get(User, current_user.id))
     logout_user()
+    session.pop(REMEMBER, None)
     flash(_("You are signed out."), "info")
     return redirect(url_for("content.home"))
 
@@ -146,6 +320,7 @@ def account():
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @staff
+@confirm_limited
 def change_password():
     """Change the password; other sessions are signed out, this one stays."""
     form = ChangePasswordForm()
@@ -158,7 +333,7 @@ def change_password():
         except service.WrongPassword:
             form.current_password.errors.append(_("This is not your current password."))
         else:
-            login_user(user, remember=True)  # the new session token, for this browser only
+            renew_login(user)  # the new session token, for this browser only
             flash(_("Your password is changed. Your other sessions are signed out."), "success")
             return redirect(url_for("auth.account"))
     return render_template("auth/password.html", form=form), 200 if not form.errors else 400
@@ -185,7 +360,8 @@ def two_factor_setup():
             form.code.errors.append(_("This code is not valid. Check the clock of your phone."))
         else:
             session.pop(SETUP_SECRET, None)
-            flash(_("Two-factor sign-in is on."), "success")
+            renew_login(user)
+            flash(_("Two-factor sign-in is on. Your other sessions are signed out."), "success")
             return render_template("auth/recovery_codes.html", codes=codes)
     uri = two_factor.provisioning_uri(secret, user.email, current_app.config["SITE_NAME"])
     return render_template(
@@ -199,6 +375,7 @@ def two_factor_setup():
 
 @bp.route("/account/two-factor/disable", methods=["POST"])
 @owner_only
+@confirm_limited
 def two_factor_disable():
     """Turn two-factor sign-in off; asks for the password."""
     user = db.session.get(User, current_user.id)
@@ -209,7 +386,8 @@ def two_factor_disable():
         except service.WrongPassword:
             form.password.errors.append(_("This is not your current password."))
         else:
-            flash(_("Two-factor sign-in is off."), "success")
+            renew_login(user)
+            flash(_("Two-factor sign-in is off. Your other sessions are signed out."), "success")
             return redirect(url_for("auth.account"))
     return render_template(
         "auth/two_factor_on.html",
@@ -220,6 +398,7 @@ def two_factor_disable():
 
 @bp.route("/account/two-factor/recovery-codes", methods=["POST"])
 @owner_only
+@confirm_limited
 def replace_recovery_codes():
     """New recovery codes, shown once; the old ones stop working."""
     user = db.session.get(User, current_user.id)

@@ -37,7 +37,8 @@ def accepted_step(secret, code, last_step, at):
     None when the code is wrong or its step was already used: a code works once.
     """
     code = "".join(code.split())
-    if not secret or not code.isdigit() or len(code) != 6:
+    # isascii: full-width digits pass isdigit() but compare_digest refuses them (a 500).
+    if not secret or not (code.isascii() and code.isdigit()) or len(code) != 6:
         return None
     totp = pyotp.TOTP(secret)
     current = totp.timecode(at)

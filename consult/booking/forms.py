@@ -1,7 +1,6 @@
 """The prospect's forms: intake, cancellation, rescheduling."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -13,6 +12,8 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
+
+from ..hostile import SafeForm
 
 ORGANISATION_SIZES = [
     SelectChoice("", _l("Choose…")),
@@ -30,7 +31,7 @@ def single_line(value):
     return " ".join(value.split()) if isinstance(value, str) else value
 
 
-class IntakeForm(FlaskForm):
+class IntakeForm(SafeForm):
     name = StringField(
         _l("Your name"),
         filters=[single_line],
@@ -90,10 +91,10 @@ class IntakeForm(FlaskForm):
         }
 
 
-class ActionForm(FlaskForm):
+class ActionForm(SafeForm):
     """Only the CSRF token: the button is the answer."""
 
 
-class RescheduleForm(FlaskForm):
+class RescheduleForm(SafeForm):
     start = HiddenField(validators=[DataRequired()])
     tz = HiddenField()

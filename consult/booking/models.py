@@ -127,6 +127,9 @@ class Booking(db.Model):
     consent_contact: so.Mapped[bool] = so.mapped_column(default=False)
     #: Language of the emails to the prospect (fr or en).
     lang: so.Mapped[str] = so.mapped_column(sa.String(2), default="fr")
+    #: A keyed hash of the address the hold was asked from (never the address itself):
+    #: how many live holds one client address keeps is limited.
+    client_address_hash: so.Mapped[str | None] = so.mapped_column(sa.String(64), index=True)
     #: The prospect's IANA time zone, for her emails and pages.
     time_zone: so.Mapped[str] = so.mapped_column(sa.String(64), default="America/Montreal")
 

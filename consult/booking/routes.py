@@ -1,5 +1,8 @@
 """The prospect's path: offers, free slots in her zone, intake, hold, status, her own link."""
 
+import hashlib
+import hmac
+import ipaddress
 from datetime import UTC, date, datetime
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
@@ -18,10 +21,11 @@ from flask import (
 from flask import session as browser
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_limiter.util import get_remote_address
 
 from .. import business, navigation
 from ..auth.access import public
-from ..extensions import db, utcnow
+from ..extensions import db, limiter, utcnow
 from ..formatting import format_money
 from ..i18n import current_lang
 from ..payments.service import HoldLapsed, PaymentUnavailable, hold_minutes, start_checkout
@@ -39,6 +43,22 @@ RULE_MESSAGES = {
     policy.MAX_RESCHEDULES: _l("This session has already been moved as many times as allowed."),
     service.NOT_OFFERED: _l("This time is not open for booking."),
     service.OFFER_INACTIVE: _l("This offer is no longer available."),
+}
+
+
+#: Why a new hold was refused, by what is limited.
+HOLD_LIMIT_MESSAGES = {
+    "email": _l(
+        "This email address already holds as many unpaid times as allowed. Pay for one of "
+        "them, or wait until a hold ends, then choose a time again."
+    ),
+    "address": _l(
+        "Too many unpaid times are held from your connection. Pay for one of them, or wait "
+        "until a hold ends, then choose a time again."
+    ),
+    "rate": _l(
+        "Too many booking requests from your connection. Please wait a little, then try again."
+    ),
 }
 
 
@@ -167,8 +187,49 @@ def offer(slug):
     )
 
 
+def reserve_rate_limit():
+    return current_app.config["RESERVE_RATE_LIMIT"]
+
+
+def client_network():
+    """The client's address, an IPv6 one by its /64 (what one connection is handed)."""
+    raw = get_remote_address() or ""
+    try:
+        address = ipaddress.ip_address(raw)
+    except ValueError:
+        return raw
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+def client_address_key():
+    """A keyed hash of the client's network, kept on her hold instead of the address."""
+    secret = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(secret, client_network().encode(), hashlib.sha256).hexdigest()
+
+
+def hold_limits():
+    config = current_app.config
+    return service.HoldLimits(
+        per_email=config["MAX_LIVE_HOLDS_PER_EMAIL"],
+        per_address=config["MAX_LIVE_HOLDS_PER_ADDRESS"],
+    )
+
+
+@bp.errorhandler(429)
+def too_many_requests(error):
+    """RESERVE_RATE_LIMIT reached: a page that says so, in the visitor's language."""
+    return _too_many("rate")
+
+
+def _too_many(by):
+    return render_template("booking/too_many_holds.html", reason=HOLD_LIMIT_MESSAGES[by]), 429
+
+
 @bp.route("/book/<slug>/reserve", methods=["GET", "POST"])
 @public
+@limiter.limit(reserve_rate_limit, key_func=client_network, methods=["POST"])
 def reserve(slug):
     """The intake form for one slot; submitting holds the slot and goes to payment."""
     offer = _offer_or_404(slug)
@@ -193,9 +254,13 @@ def reserve(slug):
                 business=business.current(),
                 now=utcnow(),
                 held_tokens=_held_here(),
+                address_key=client_address_key(),
+                hold_limits=hold_limits(),
             )
         except service.SlotTaken as taken:
             return _slot_taken(offer, taken, zone)
+        except service.TooManyHolds as refused:
+            return _too_many(refused.by)
         except service.HeldForYou:
             return render_template("booking/held_elsewhere.html", offer=offer, zone=zone), 409
         except service.OutsidePolicy as refused:

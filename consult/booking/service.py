@@ -8,6 +8,7 @@ calls the network: a refund a cancellation gives is owed, and made after the com
 """
 
 import uuid
+import zlib
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -44,6 +45,9 @@ NEXT_SLOTS = 5
 OVERLAP_CONSTRAINT = "bookings_no_overlap"
 #: First key of the PostgreSQL advisory locks taken per local day (the second is the date).
 DAY_LOCK_CLASS = 4_151
+#: First key of the advisory locks taken per email and per address while their live holds
+#: are counted (the second is a checksum of the email or address key).
+HOLD_COUNT_LOCK_CLASS = 4_152
 
 
 class SlotTaken(Exception):
@@ -69,6 +73,24 @@ class HeldForYou(Exception):
     def __init__(self, booking):
         super().__init__(f"booking {booking.reference} already holds this slot")
         self.booking = booking
+
+
+class TooManyHolds(Exception):
+    """This email or this address already keeps as many unpaid holds as allowed; `by` says
+    which ("email" or "address"). Nothing was held."""
+
+    def __init__(self, by, limit):
+        super().__init__(f"{limit} live holds per {by} already")
+        self.by = by
+        self.limit = limit
+
+
+@dataclass(frozen=True)
+class HoldLimits:
+    """How many live holds one email and one client address may keep at once (None: any)."""
+
+    per_email: int | None = None
+    per_address: int | None = None
 
 
 class SlotNoLongerAvailable(Exception):
@@ -253,7 +275,7 @@ INTAKE_FIELDS = {
 }
 
 
-def reserve(session, *, held_tokens=(), **asked):
+def reserve(session, *, held_tokens=(), address_key=None, hold_limits=None, **asked):
     """Hold a slot for the prospect until now + hold_minutes; commit and return the booking.
 
     `asked` holds offer, starts_at, intake (the INTAKE_FIELDS keys and their answers), lang,
@@ -264,10 +286,20 @@ def reserve(session, *, held_tokens=(), **asked):
     to pay is mailed to that address (once per hold) and HeldForYou is raised, so an email
     address alone never reveals or alters a booking. Raises SlotTaken when someone else has
     it (with the next free slots) and OutsidePolicy when it was never an open slot.
+
+    `address_key` (an opaque key of the client's address, kept on the booking) and
+    `hold_limits` bound how many live holds one email and one address keep: a new hold
+    past either raises TooManyHolds. Her own hold, asked again, is always hers.
     """
     try:
         with write(session) as tx:
-            booking = _reserve(tx, held_tokens=held_tokens, **asked)
+            booking = _reserve(
+                tx,
+                held_tokens=held_tokens,
+                address_key=address_key,
+                hold_limits=hold_limits or HoldLimits(),
+                **asked,
+            )
     except _Overlap:
         offer, starts_at, now = asked["offer"], asked["starts_at"], asked["now"]
         raise SlotTaken(
@@ -291,6 +323,8 @@ def _reserve(
     business,
     now,
     held_tokens,
+    address_key,
+    hold_limits,
 ):
     session = tx.session
     if not offer.active:
@@ -308,6 +342,7 @@ def _reserve(
             setattr(own, column, value)
         own.lang, own.time_zone = lang, time_zone
         return own
+    _check_hold_limits(tx, intake.get("email"), address_key, hold_limits, now)
     ends_at = starts_at + timedelta(minutes=offer.duration_minutes)
     busy_start = starts_at - timedelta(minutes=rules.buffer_before_minutes)
     busy_end = ends_at + timedelta(minutes=rules.buffer_after_minutes)
@@ -332,6 +367,7 @@ def _reserve(
         currency=offer.currency,
         gateway=gateway,
         created_at=now,
+        client_address_hash=address_key,
         **answers,
     )
     session.add(booking)
@@ -342,6 +378,30 @@ def _reserve(
             raise
         raise _Overlap from None
     return booking
+
+
+def _check_hold_limits(tx, email, address_key, limits, now):
+    """Raise TooManyHolds when this email or address already keeps its share of live holds.
+
+    Each count is taken under a lock on its email or address (PostgreSQL; SQLite's writers
+    already take turns), so two submissions at once cannot both take the last place. The
+    email's lock is always taken before the address's: two requests never wait on each other.
+    """
+    checks = []
+    if limits.per_email is not None and email:
+        email = email.strip().lower()
+        checks.append(("email", limits.per_email, email, sa.func.lower(Booking.client_email)))
+    if limits.per_address is not None and address_key:
+        checks.append(("address", limits.per_address, address_key, Booking.client_address_hash))
+    for by, limit, key, column in checks:
+        tx.lock_key(HOLD_COUNT_LOCK_CLASS, zlib.crc32(f"{by}:{key}".encode()) - 2**31)
+        live = tx.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Booking)
+            .where(Booking.status == HELD, Booking.hold_expires_at > now, column == key)
+        )
+        if live >= limit:
+            raise TooManyHolds(by, limit)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from .. import business
+from ..config import private_addresses_allowed
 from ..extensions import db, utcnow
 from .sync import sync_calendars
 
@@ -12,7 +13,11 @@ from .sync import sync_calendars
 def run_sync():
     """One sync with the running app's settings: the command's work, and the worker's job."""
     return sync_calendars(
-        db.session, business.current(), utcnow(), current_app.config["CALENDAR_TIMEOUT_SECONDS"]
+        db.session,
+        business.current(),
+        utcnow(),
+        current_app.config["CALENDAR_TIMEOUT_SECONDS"],
+        private_addresses_allowed(current_app.config),
     )
 
 

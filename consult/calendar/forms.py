@@ -2,10 +2,14 @@
 
 from urllib.parse import urlsplit
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import Length, Optional, ValidationError
+
+from ..config import private_addresses_allowed
+from . import addresses
 
 
 def web_address(*schemes):
@@ -20,10 +24,31 @@ def web_address(*schemes):
     return check
 
 
+def public_address(form, field):
+    """Outside development, refuse a host that is or resolves to a private address (the
+    sync checks again at each fetch; a host that does not resolve yet is its error)."""
+    value = (field.data or "").strip()
+    if not value or field.errors:
+        return
+    try:
+        addresses.check_url(value, private_addresses_allowed(current_app.config))
+    except addresses.PrivateAddress as error:
+        raise ValidationError(
+            _l("This address leads inside a private network; use your calendar's public address.")
+        ) from error
+    except (addresses.UnknownHost, ValueError):  # ValueError: a port that is not a number
+        pass
+
+
 class SourcesForm(FlaskForm):
     ics_url = StringField(
         _l("Private calendar address (iCal)"),
-        validators=[Optional(), Length(max=2000), web_address("https", "http", "webcal")],
+        validators=[
+            Optional(),
+            Length(max=2000),
+            web_address("https", "http", "webcal"),
+            public_address,
+        ],
         description=_l(
             "In Google Calendar: Settings, your calendar, "
             "“Secret address in iCal format”. Leave empty to stop reading it."
@@ -31,7 +56,12 @@ class SourcesForm(FlaskForm):
     )
     caldav_url = StringField(
         _l("CalDAV server address"),
-        validators=[Optional(), Length(max=2000), web_address("https", "http")],
+        validators=[
+            Optional(),
+            Length(max=2000),
+            web_address("https", "http"),
+            public_address,
+        ],
         description=_l("Leave empty to stop using CalDAV."),
     )
     caldav_username = StringField(_l("CalDAV user name"), validators=[Length(max=200)])

@@ -16,6 +16,7 @@ from flask_login import current_user
 
 from .. import business, navigation
 from ..auth.access import owner_only, public
+from ..config import private_addresses_allowed
 from ..extensions import db, utcnow
 from . import service, sync
 from .forms import SourcesForm
@@ -30,6 +31,9 @@ SYNC_ERRORS = {
     sync.TOO_LARGE: _l("The calendar file is too large (over 10 MB)."),
     sync.BAD_ADDRESS: _l("This address cannot be read: use an https or webcal address."),
     sync.NO_CALENDAR: _l("No calendar was found in this CalDAV account."),
+    sync.PRIVATE_ADDRESS: _l(
+        "This address leads inside a private network; use your calendar's public address."
+    ),
     sync.WRITE_FAILED: _l(
         "Busy times were read, but your sessions could not be written to this calendar."
     ),
@@ -101,7 +105,11 @@ def regenerate_token():
 def sync_now():
     """Run the calendar sync now, as the cron job does."""
     results = sync.sync_calendars(
-        db.session, business.current(), utcnow(), current_app.config["CALENDAR_TIMEOUT_SECONDS"]
+        db.session,
+        business.current(),
+        utcnow(),
+        current_app.config["CALENDAR_TIMEOUT_SECONDS"],
+        private_addresses_allowed(current_app.config),
     )
     if not results:
         flash(_("No calendar is set up yet."), "info")

@@ -7,6 +7,7 @@ place (and its error on the admin page). Running it twice changes nothing.
 """
 
 import logging
+import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -19,7 +20,7 @@ import sqlalchemy as sa
 
 from ..booking.models import CANCELLED, AvailabilityRules, Booking, ExternalBusy
 from ..database import outside_write, write
-from . import ics
+from . import addresses, ics
 from .busy import busy_times
 from .models import find_settings, get_settings
 from .service import CALENDAR_STATUSES
@@ -38,6 +39,7 @@ NOT_A_CALENDAR = "not_calendar"
 TOO_LARGE = "too_large"
 BAD_ADDRESS = "bad_address"
 NO_CALENDAR = "no_calendar"
+PRIVATE_ADDRESS = "private_address"
 WRITE_FAILED = "write_failed"
 
 
@@ -89,11 +91,12 @@ def sync_window(session, now, zone):
     return Window(start.astimezone(now.tzinfo), end.astimezone(now.tzinfo), zone)
 
 
-def sync_calendars(session, business, now, timeout):
+def sync_calendars(session, business, now, timeout, allow_private=False):
     """Sync every configured source; one result per source (none when nothing is set up).
 
     `business` gives her zone (the window's days) and language (her sessions' titles);
-    `timeout` bounds each call to her calendar's server, in seconds.
+    `timeout` bounds each call to her calendar's server, in seconds; `allow_private` lets
+    her addresses reach loopback and private networks (development and tests only).
     """
     outside_write("calendar sync")
     settings = find_settings(session)
@@ -120,31 +123,43 @@ def sync_calendars(session, business, now, timeout):
     results = []
     if sources["ics"]:
         try:
-            calendars = [parse_ics(fetch_ics(sources["ics"], timeout))]
+            calendars = [parse_ics(fetch_ics(sources["ics"], timeout, allow_private))]
         except CalendarUnreachable as error:
             results.append(record_failure(session, "ics", now, error.kind, str(error)))
         else:
             busy = busy_times(calendars, window.start, window.end, window.zone, own_uids)
             results.append(replace_busy(session, "ics", busy, now))
     if sources["caldav"]:
-        results.append(sync_caldav(session, caldav_access, plan, window, own_uids, now, timeout))
+        results.append(
+            sync_caldav(session, caldav_access, plan, window, own_uids, now, timeout, allow_private)
+        )
     return results
 
 
-def fetch_ics(url, timeout):
-    """The body at an http(s) or webcal address; anything else is refused."""
+def fetch_ics(url, timeout, allow_private=False):
+    """The body at an http(s) or webcal address on the public internet; anything else is
+    refused. Errors name the failure, never what the address returned."""
     outside_write("calendar")
     if url.startswith("webcal://"):
         url = "https://" + url.removeprefix("webcal://")
     if urlsplit(url).scheme not in ("http", "https"):
         raise CalendarUnreachable(BAD_ADDRESS, "only http, https and webcal addresses can be read")
     request = urllib.request.Request(url, headers={"User-Agent": "consult-calendar-sync"})
+    opener = addresses.guarded_opener(allow_private)
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with opener.open(request, timeout=timeout) as response:
             body = response.read(MAX_ICS_BYTES + 1)
-    except (OSError, ValueError) as error:  # URLError, HTTPError and timeouts are OSErrors
+    except urllib.error.HTTPError as error:
+        error.close()
         raise CalendarUnreachable(
-            UNREACHABLE, f"cannot read the calendar address: {error}"
+            UNREACHABLE, f"the calendar address answered HTTP {error.code}"
+        ) from error
+    except (OSError, ValueError) as error:  # URLError and timeouts are OSErrors
+        reason = getattr(error, "reason", error)
+        if isinstance(reason, addresses.PrivateAddress):
+            raise CalendarUnreachable(PRIVATE_ADDRESS, str(reason)) from error
+        raise CalendarUnreachable(
+            UNREACHABLE, f"cannot read the calendar address ({_failure_name(reason)})"
         ) from error
     if len(body) > MAX_ICS_BYTES:
         raise CalendarUnreachable(TOO_LARGE, "the calendar file is larger than 10 MB")
@@ -155,9 +170,18 @@ def parse_ics(body):
     try:
         return icalendar.Calendar.from_ical(body)
     except ValueError as error:
+        # icalendar's message quotes the offending line: never show what was fetched.
         raise CalendarUnreachable(
-            NOT_A_CALENDAR, f"the address did not return a valid calendar: {error}"
+            NOT_A_CALENDAR, "the address did not return a valid calendar"
         ) from error
+
+
+def _failure_name(error):
+    """What went wrong in a word or two: the exception's kind, or its text when it is ours
+    or the system's (no text the remote server chose)."""
+    if isinstance(error, addresses.UnknownHost | TimeoutError | ConnectionError):
+        return str(error) or type(error).__name__
+    return type(error).__name__
 
 
 def caldav_plan(session, window, now, lang):
@@ -182,14 +206,19 @@ def caldav_plan(session, window, now, lang):
     )
 
 
-def open_caldav_calendar(access, timeout):
+def open_caldav_calendar(access, timeout, allow_private=False):
     outside_write("calendar")
+    # caldav connects through its own HTTP session: check the host here, and every redirect
+    # before it is followed.
+    addresses.check_url(access["url"], allow_private)
     client = caldav.DAVClient(
         url=access["url"],
         username=access["username"] or None,
         password=access["password"] or None,
         timeout=timeout,
+        enable_rfc6764=False,
     )
+    client.session.hooks["response"].append(addresses.redirect_guard(allow_private))
     target = access["calendar"].strip()
     if target.startswith("/") or "://" in target:
         return client.calendar(url=urljoin(access["url"], target))
@@ -202,10 +231,10 @@ def open_caldav_calendar(access, timeout):
     return calendars[0]
 
 
-def sync_caldav(session, access, plan, window, own_uids, now, timeout):
+def sync_caldav(session, access, plan, window, own_uids, now, timeout, allow_private=False):
     """Read busy times, then write sessions and remove cancelled ones (UID = ics_uid)."""
     try:
-        calendar = open_caldav_calendar(access, timeout)
+        calendar = open_caldav_calendar(access, timeout, allow_private)
         objects = calendar.search(event=True, start=window.start, end=window.end)
         stored = {}
         calendars = []
@@ -216,10 +245,20 @@ def sync_caldav(session, access, plan, window, own_uids, now, timeout):
                 stored.setdefault(str(component.get("UID", "")), (item, component))
     except CalendarUnreachable as error:
         return record_failure(session, "caldav", now, error.kind, str(error))
+    except addresses.PrivateAddress as error:
+        return record_failure(session, "caldav", now, PRIVATE_ADDRESS, str(error))
     except Exception as error:  # caldav raises its own, requests' and parsing errors alike
-        logger.warning("CalDAV read failed: %s", error)
+        # Their messages may quote the server's answer: name the failure only.
+        logger.warning("CalDAV read failed: %s", type(error).__name__)
+        private = _private_cause(error)
+        if private is not None:
+            return record_failure(session, "caldav", now, PRIVATE_ADDRESS, str(private))
         return record_failure(
-            session, "caldav", now, UNREACHABLE, f"cannot read the CalDAV calendar: {error}"
+            session,
+            "caldav",
+            now,
+            UNREACHABLE,
+            f"cannot read the CalDAV calendar ({_failure_name(error)})",
         )
     busy = busy_times(calendars, window.start, window.end, window.zone, own_uids)
 
@@ -241,13 +280,24 @@ def sync_caldav(session, access, plan, window, own_uids, now, timeout):
             stored[uid][0].delete()
             removed += 1
     except Exception as error:  # the busy times read above stay good; say what failed
-        logger.warning("CalDAV write failed: %s", error)
-        write_error = f"cannot write sessions to the CalDAV calendar: {error}"
+        logger.warning("CalDAV write failed: %s", type(error).__name__)
+        write_error = f"cannot write sessions to the CalDAV calendar ({_failure_name(error)})"
     result = replace_busy(
         session, "caldav", busy, now, WRITE_FAILED if write_error else "", write_error
     )
     result.written, result.removed = written, removed
     return result
+
+
+def _private_cause(error):
+    """The PrivateAddress a library wrapped in its own error (a refused redirect), if any."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, addresses.PrivateAddress):
+            return error
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return None
 
 
 def _same_times(component, planned):

@@ -35,6 +35,7 @@ from .forms import (
     UploadForm,
     budget_labels,
 )
+from .images import MAX_PIXELS, MAX_SIDE
 from .models import (
     ANSWERED,
     DECLINED,
@@ -65,6 +66,12 @@ def error_messages():
         service.ScheduleNotInFuture: _("To schedule an article, pick a time in the future."),
         service.TranslationMismatch: _("Pick an article written in the other language."),
         service.NotAnImage: _("This file is not a PNG, JPEG, WebP or GIF image."),
+        service.ImageTooLarge: _(
+            "This image is too large: at most %(side)s pixels on a side and %(megapixels)s "
+            "megapixels.",
+            side=MAX_SIDE,
+            megapixels=MAX_PIXELS // 1_000_000,
+        ),
         service.UploadTooLarge: _(
             "This image is larger than %(size)s MB.",
             size=round(current_app.config["UPLOAD_MAX_BYTES"] / 1024 / 1024, 1),

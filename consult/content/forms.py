@@ -1,7 +1,6 @@
 """Forms of the public content pages and the owner's content screens."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -28,6 +27,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from ..hostile import SafeForm
 from .models import ANSWERED, BUDGET_RANGES, DECLINED, DRAFT, NEW, PUBLISHED, SCHEDULED
 
 LANG_CHOICES = [SelectChoice("fr", "Français"), SelectChoice("en", "English")]
@@ -49,7 +49,7 @@ def budget_choices():
     return [SelectChoice(value, labels[value]) for value in BUDGET_RANGES]
 
 
-class SpeakingInquiryForm(FlaskForm):
+class SpeakingInquiryForm(SafeForm):
     name = StringField(
         _l("Your name"),
         validators=[DataRequired(_l("Please tell us your name.")), Length(max=120)],
@@ -120,7 +120,7 @@ class SpeakingInquiryForm(FlaskForm):
         }
 
 
-class ArticleForm(FlaskForm):
+class ArticleForm(SafeForm):
     lang = SelectField(_l("Language"), choices=LANG_CHOICES)
     title = StringField(
         _l("Title"), validators=[DataRequired(_l("An article needs a title.")), Length(max=200)]
@@ -165,7 +165,7 @@ class ArticleForm(FlaskForm):
             raise ValidationError(_l("Describe the cover image for people who cannot see it."))
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(SafeForm):
     name = StringField(
         _l("Name"), validators=[DataRequired(_l("Please give a name.")), Length(max=120)]
     )
@@ -184,7 +184,7 @@ class ProfileForm(FlaskForm):
     photo = SelectField(_l("Photo"), choices=[])
 
 
-class TalkForm(FlaskForm):
+class TalkForm(SafeForm):
     title = StringField(
         _l("Title"), validators=[DataRequired(_l("A talk needs a title.")), Length(max=200)]
     )
@@ -208,7 +208,7 @@ class TalkForm(FlaskForm):
             raise ValidationError(_l("Enter a full web address, starting with https://."))
 
 
-class TestimonialForm(FlaskForm):
+class TestimonialForm(SafeForm):
     quote = TextAreaField(
         _l("Quote"),
         validators=[DataRequired(_l("The quote is empty.")), Length(max=1000)],
@@ -228,11 +228,11 @@ class TestimonialForm(FlaskForm):
     )
 
 
-class UploadForm(FlaskForm):
+class UploadForm(SafeForm):
     image = FileField(_l("Image"), validators=[FileRequired(_l("Choose an image file."))])
 
 
-class InquiryStatusForm(FlaskForm):
+class InquiryStatusForm(SafeForm):
     status = SelectField(
         _l("Status"),
         choices=[
@@ -243,5 +243,5 @@ class InquiryStatusForm(FlaskForm):
     )
 
 
-class ActionForm(FlaskForm):
+class ActionForm(SafeForm):
     """A button that changes something: only its CSRF token."""

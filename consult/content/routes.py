@@ -21,6 +21,7 @@ from sqlalchemy import orm as so
 from .. import business, navigation
 from ..auth.access import public
 from ..extensions import db, limiter, utcnow
+from ..hostile import page_number
 from ..security import ONE_YEAR
 from . import feeds, service
 from .forms import SpeakingInquiryForm, budget_labels
@@ -103,6 +104,7 @@ def articles():
     """Published articles in this language, newest first."""
     pagination = db.paginate(
         service.visible_articles(g.lang, utcnow()),
+        page=page_number(),
         per_page=ARTICLES_PER_PAGE,
         max_per_page=ARTICLES_PER_PAGE,
     )
@@ -115,6 +117,7 @@ def tag(tag):
     """Published articles with one tag."""
     pagination = db.paginate(
         service.articles_tagged(g.lang, tag, utcnow()),
+        page=page_number(),
         per_page=ARTICLES_PER_PAGE,
         max_per_page=ARTICLES_PER_PAGE,
     )
@@ -134,6 +137,7 @@ def search():
     if query:
         pagination = db.paginate(
             service.search_articles(db.session, g.lang, query, utcnow()),
+            page=page_number(),
             per_page=ARTICLES_PER_PAGE,
             max_per_page=ARTICLES_PER_PAGE,
         )

@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import REGCONFIG
 from ..booking.models import Offer
 from ..database import write
 from ..mail.outbox import queue_templated
-from .images import EXTENSIONS, sniff_image
+from .images import EXTENSIONS, DimensionsTooLarge, ImageRefused, clean_image
 from .models import (
     DRAFT,
     PUBLISHED,
@@ -63,6 +63,12 @@ class NotAnImage(ContentError):
 
 
 class UploadTooLarge(ContentError):
+    field = "image"
+
+
+class ImageTooLarge(ContentError):
+    """Wider, taller or with more pixels than the site accepts (a decompression bomb too)."""
+
     field = "image"
 
 
@@ -286,13 +292,21 @@ def set_inquiry_status(inquiry, status, now):
 
 
 def store_upload(session, folder, stream, original_name, max_bytes, now):
-    """Save an image under `folder`, named by its content hash; raise NotAnImage/UploadTooLarge."""
+    """Save an image under `folder`, named by its content hash; raise NotAnImage, UploadTooLarge
+    or ImageTooLarge.
+
+    What is stored is the image decoded and saved again (upright, without EXIF or other
+    metadata), never the bytes as sent.
+    """
     data = stream.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise UploadTooLarge(max_bytes)
-    kind = sniff_image(data[:16])
-    if kind is None:
-        raise NotAnImage(original_name)
+    try:
+        kind, data = clean_image(data)
+    except DimensionsTooLarge as error:
+        raise ImageTooLarge(original_name) from error
+    except ImageRefused as error:
+        raise NotAnImage(original_name) from error
     content_type, extension = kind
     filename = f"{hashlib.sha256(data).hexdigest()[:24]}.{extension}"
     path = os.path.join(folder, filename)

@@ -127,3 +127,28 @@ class WebhookEvent(db.Model):
     type: so.Mapped[str] = so.mapped_column(sa.String(80))
     received_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     payload: so.Mapped[dict] = so.mapped_column(sa.JSON)
+
+
+class PaymentAnomaly(db.Model):
+    """A payment event that did not match what its booking was offered (amount, currency or
+    checkout): the money is recorded and refunded in full, the booking is never confirmed,
+    and the owner sees it."""
+
+    __tablename__ = "payment_anomalies"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    booking_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("bookings.id"), index=True)
+    booking = so.relationship("Booking", backref=so.backref("payment_anomalies", lazy="select"))
+    #: The ledger row of the money received (None when the event claimed no money).
+    payment_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("ledger_entries.id"))
+    payment: so.Mapped[LedgerEntry | None] = so.relationship()
+    event_id: so.Mapped[str] = so.mapped_column(sa.String(255))
+    #: What differed: "amount", "currency", "checkout", comma-separated.
+    mismatch: so.Mapped[str] = so.mapped_column(sa.String(40))
+    expected_cents: so.Mapped[int]
+    received_cents: so.Mapped[int]
+    expected_currency: so.Mapped[str] = so.mapped_column(sa.String(3))
+    received_currency: so.Mapped[str] = so.mapped_column(sa.String(3))
+    expected_checkout: so.Mapped[str | None] = so.mapped_column(sa.String(255))
+    received_checkout: so.Mapped[str | None] = so.mapped_column(sa.String(255))
+    occurred_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)

@@ -42,10 +42,16 @@ def setup(state):
 @csrf.exempt
 def stripe_webhook():
     """Payment events, signed by Stripe (or by the demo checkout page)."""
+    cap = current_app.config["WEBHOOK_MAX_BYTES"]
+    if (request.content_length or 0) > cap:
+        return {"error": "payload too large"}, 413
+    payload = request.get_data(cache=False)
+    if len(payload) > cap:
+        return {"error": "payload too large"}, 413
     try:
         outcome = settlement.process_signed(
             db.session,
-            request.get_data(),
+            payload,
             request.headers.get("Stripe-Signature"),
             config=current_app.config,
             business=business.current(),
@@ -54,6 +60,9 @@ def stripe_webhook():
     except settlement.InvalidSignature as error:
         current_app.logger.warning("webhook refused: %s", error)
         return {"error": "invalid signature"}, 400
+    except settlement.MalformedEvent as error:
+        current_app.logger.warning("webhook refused, signed but malformed: %s", error)
+        return {"error": "malformed event"}, 400
     except GatewayError as error:
         # Nothing was applied; Stripe sends the event again later.
         current_app.logger.warning("webhook deferred, the gateway did not answer: %s", error)

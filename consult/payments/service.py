@@ -23,7 +23,7 @@ from ..database import release_read, write
 from ..mail.outbox import queue_templated
 from . import taxes
 from .gateways import GatewayError, gateway_for, gateway_for_method
-from .models import PAYMENT, REFUND, Counter, LedgerEntry, LedgerTax
+from .models import PAYMENT, REFUND, Counter, LedgerEntry, LedgerTax, PaymentAnomaly
 
 __all__ = [
     "GatewayError",
@@ -551,4 +551,11 @@ def payments_of(session, booking):
         sa.select(LedgerEntry)
         .where(LedgerEntry.booking_id == booking.id, LedgerEntry.kind == PAYMENT)
         .order_by(LedgerEntry.id)
+    ).all()
+
+
+def recent_anomalies(session, limit=10):
+    """The latest payments that did not match their booking's offer, newest first."""
+    return session.scalars(
+        sa.select(PaymentAnomaly).order_by(PaymentAnomaly.id.desc()).limit(limit)
     ).all()

@@ -10,6 +10,7 @@ service.py) payments meet booking.service, which itself imports payments.service
 
 import json
 import logging
+import re
 import secrets
 import time
 from datetime import UTC, datetime
@@ -25,7 +26,7 @@ from ..database import release_read, write
 from ..mail.outbox import queue_templated
 from . import refunds, service
 from .gateways import PaymentDetails, gateway_for
-from .models import PAYMENT, LedgerEntry, WebhookEvent
+from .models import PAYMENT, LedgerEntry, PaymentAnomaly, WebhookEvent
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +34,28 @@ log = logging.getLogger(__name__)
 GATEWAY_REFUND_REASON = "Refunded through the payment gateway"
 LATE_PAYMENT_REASON = "Paid after the time slot was no longer available"
 DUPLICATE_PAYMENT_REASON = "Second payment for a booking already paid"
+ANOMALY_REASON = "Payment did not match what the booking was offered"
 #: Refund statuses that mean the money is going back.
 REFUNDING = ("succeeded", "pending")
 
 
 class InvalidSignature(ValueError):
     """The request is not a genuine, recent event from the gateway; nothing was touched."""
+
+
+class MalformedEvent(ValueError):
+    """Signed, but not an event this code can read safely; nothing was touched."""
+
+
+#: A gateway id (evt_..., cs_..., pi_...): printable ASCII, no spaces, and short.
+GATEWAY_ID = re.compile(r"[\x21-\x7e]{1,255}")
+#: An ISO currency code as Stripe writes it (lower case), or as we do.
+CURRENCY_CODE = re.compile(r"[A-Za-z]{3}")
+#: Amounts and timestamps an event may carry: within the database's integers.
+LARGEST_AMOUNT = 2**31 - 1
+LATEST_TIMESTAMP = 10**10
+#: The longest event type stored (WebhookEvent.type).
+LONGEST_TYPE = 80
 
 
 def webhook_secret(config):
@@ -49,27 +66,150 @@ def webhook_secret(config):
 
 
 def verify(payload, signature, config):
-    """The event in `payload` once its Stripe-Signature checks out, as plain dicts."""
+    """The event in `payload` once its Stripe-Signature checks out, as plain dicts.
+
+    Raises InvalidSignature (not signed by the secret, too old, or dated in the future: the
+    SDK only checks the past) and MalformedEvent (signed, but not an event check_event
+    accepts).
+    """
+    if not signature or not signature.isascii():
+        raise InvalidSignature("no Stripe-Signature header in ASCII")
+    tolerance = config["WEBHOOK_TOLERANCE_SECONDS"]
     try:
-        stripe.Webhook.construct_event(
-            payload,
-            signature,
-            webhook_secret(config),
-            tolerance=config["WEBHOOK_TOLERANCE_SECONDS"],
-        )
-        event = json.loads(payload)
+        text = payload.decode("utf-8") if isinstance(payload, bytes | bytearray) else payload
+        stripe.WebhookSignature.verify_header(text, signature, webhook_secret(config), tolerance)
     except (stripe.SignatureVerificationError, ValueError) as error:
         raise InvalidSignature(str(error)) from error
-    if not isinstance(event, dict) or not {"id", "type", "data"} <= event.keys():
-        raise InvalidSignature("not an event")
+    if _signed_at(signature) > time.time() + tolerance:
+        raise InvalidSignature("timestamp in the future")
+    try:
+        event = json.loads(text)
+    except (ValueError, RecursionError) as error:
+        raise MalformedEvent("not JSON") from error
+    check_event(event)
     return event
+
+
+def _signed_at(signature):
+    """The t= of a Stripe-Signature header the SDK has already accepted."""
+    for item in signature.split(","):
+        key, _, value = item.partition("=")
+        if key.strip() == "t":
+            return int(value)
+    return 0
+
+
+def _is_id(value):
+    return isinstance(value, str) and GATEWAY_ID.fullmatch(value) is not None
+
+
+def _is_optional_id(value):
+    return value is None or _is_id(value)
+
+
+def _is_count(value, largest=LARGEST_AMOUNT):
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= largest
+
+
+def _has_nul(value):
+    """Whether a NUL hides in any string (or key) of `value`, walked without recursion."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
+
+
+def _refund_shape_problem(refund):
+    if not isinstance(refund, dict) or not _is_id(refund.get("id")):
+        return "a refund without an id"
+    if not _is_count(refund.get("amount")):
+        return "a refund without an amount"
+    if not all(_is_optional_id(refund.get(key)) for key in ("payment_intent", "charge", "status")):
+        return "a refund with unreadable ids"
+    if not isinstance(refund.get("metadata") or {}, dict):
+        return "a refund with unreadable metadata"
+    reason = (refund.get("metadata") or {}).get("reason")
+    if reason is not None and not isinstance(reason, str):
+        return "a refund with an unreadable reason"
+    if refund.get("created") is not None and not _is_count(refund["created"], LATEST_TIMESTAMP):
+        return "a refund with an unreadable date"
+    return None
+
+
+def _shape_problem(event):
+    """What makes `event` unreadable for its handler, or None when it is readable."""
+    if not isinstance(event, dict):
+        return "not an object"
+    if not _is_id(event.get("id")):
+        return "no readable id"
+    kind = event.get("type")
+    if not isinstance(kind, str) or not 0 < len(kind) <= LONGEST_TYPE:
+        return "no readable type"
+    data = event.get("data")
+    if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
+        return "data without an object"
+    if event.get("created") is not None and not _is_count(event["created"], LATEST_TIMESTAMP):
+        return "no readable date"
+    if _has_nul(event):
+        return "a NUL character"
+    item = data["object"]
+    if kind.startswith("checkout.session."):
+        metadata = item.get("metadata") or {}
+        if not _is_id(item.get("id")) or not isinstance(metadata, dict):
+            return "a checkout without an id"
+        ids = (item.get("client_reference_id"), metadata.get("booking_id"))
+        ids += (item.get("payment_intent"), item.get("payment_status"))
+        if not all(_is_optional_id(value) for value in ids):
+            return "a checkout with unreadable ids"
+        if kind in PAID_EVENTS and item.get("payment_status") == "paid":
+            if not _is_count(item.get("amount_total")):
+                return "a paid checkout without an amount"
+            if not isinstance(item.get("currency"), str) or not CURRENCY_CODE.fullmatch(
+                item["currency"]
+            ):
+                return "a paid checkout without a currency"
+    elif kind.startswith("refund."):
+        return _refund_shape_problem(item)
+    elif kind == "charge.refunded":
+        if not _is_optional_id(item.get("payment_intent")):
+            return "a charge with unreadable ids"
+        refunds_list = item.get("refunds")
+        if refunds_list is not None:
+            listed = refunds_list.get("data") if isinstance(refunds_list, dict) else ()
+            if listed is not None and not isinstance(listed, list):
+                return "a charge with unreadable refunds"
+            for refund in listed or ():
+                problem = _refund_shape_problem(refund)
+                if problem:
+                    return problem
+    return None
+
+
+def check_event(event):
+    """Raise MalformedEvent unless `event` has every field its handler reads, well formed.
+
+    Ids are short printable ASCII, amounts and dates integers the database holds, and no
+    string anywhere holds a NUL (PostgreSQL refuses them): what passes is safe to store.
+    """
+    problem = _shape_problem(event)
+    if problem:
+        raise MalformedEvent(problem)
 
 
 def process_signed(session, payload, signature, *, config, business, now):
     """Verify, then handle: the single way in for every gateway event. Returns the outcome.
 
-    Raises InvalidSignature (nothing touched) and GatewayError when the gateway could not
-    tell what the event needs (nothing touched either: the gateway sends the event again).
+    Raises InvalidSignature or MalformedEvent (nothing touched) and GatewayError when the
+    gateway could not tell what the event needs (nothing touched either: the gateway sends
+    the event again).
     """
     event = verify(payload, signature, config)
     return handle_event(session, event, config=config, business=business, now=now)
@@ -147,6 +287,9 @@ def _booking_of(tx, checkout):
         booking_id = int(raw)
     except (TypeError, ValueError):
         return None
+    if not 0 < booking_id <= LARGEST_AMOUNT:
+        # An id no booking can have (PostgreSQL would refuse to compare it with an integer).
+        return None
     # Row-locked, so two events about one booking apply one after the other.
     return tx.session.scalar(tx.lock_rows(sa.select(Booking).where(Booking.id == booking_id)))
 
@@ -171,6 +314,11 @@ def checkout_paid(tx, event, *, config, business, now, facts):
     )
     if recorded is not None:
         return "already recorded"
+    mismatch = offered_mismatch(booking, checkout)
+    if mismatch:
+        return _record_anomaly(
+            tx, event, booking, mismatch, config=config, business=business, now=now, facts=facts
+        )
     already_paid = [
         entry
         for entry in service.payments_of(session, booking)
@@ -208,6 +356,74 @@ def checkout_paid(tx, event, *, config, business, now, facts):
         _refund_late_payment(tx, booking, payment, config=config, business=business, now=now)
         return "late payment refunded"
     return "confirmed"
+
+
+def offered_mismatch(booking, checkout):
+    """What of amount, currency and checkout differs from what `booking` was offered."""
+    differs = []
+    if checkout.get("amount_total") != booking.total_cents:
+        differs.append("amount")
+    if str(checkout.get("currency") or "").upper() != booking.currency.upper():
+        differs.append("currency")
+    if not booking.gateway_session_id or checkout.get("id") != booking.gateway_session_id:
+        differs.append("checkout")
+    return ",".join(differs)
+
+
+def _record_anomaly(tx, event, booking, mismatch, *, config, business, now, facts):
+    """Money that is not what the booking was offered: in the ledger as received, owed
+    back in full, shown to the owner; the booking stays as it was."""
+    session = tx.session
+    checkout = event["data"]["object"]
+    received = checkout["amount_total"]
+    currency = checkout["currency"].upper()
+    payment = None
+    if received > 0:
+        details = facts or PaymentDetails()
+        payment = service.record_payment(
+            session,
+            booking,
+            method=gateway_for(config).method,
+            total_cents=received,
+            occurred_at=_occurred_at(event, now),
+            stripe_checkout_session=checkout.get("id"),
+            stripe_payment_intent=checkout.get("payment_intent"),
+            stripe_charge=details.charge,
+            stripe_balance_transaction=details.balance_transaction,
+            fee_cents=details.fee_cents,
+            net_cents=details.net_cents,
+            time_zone=business.time_zone,
+        )
+        # The ledger says what arrived, in the currency it arrived in.
+        payment.currency = currency
+        for gateway_refund in details.refunds:
+            _record_gateway_refund(session, gateway_refund, now)
+        left = service.remaining_refundable(payment)
+        if left:
+            service.owe_refund(session, payment, left, reason=ANOMALY_REASON)
+            _settle_after_commit(tx, payment, config=config, now=now)
+    session.add(
+        PaymentAnomaly(
+            booking=booking,
+            payment=payment,
+            event_id=event["id"],
+            mismatch=mismatch,
+            expected_cents=booking.total_cents,
+            received_cents=received,
+            expected_currency=booking.currency,
+            received_currency=currency,
+            expected_checkout=booking.gateway_session_id,
+            received_checkout=checkout.get("id"),
+            occurred_at=now,
+        )
+    )
+    log.warning(
+        "payment event %s for booking %s does not match its offer (%s): refunded, not confirmed",
+        event["id"],
+        booking.reference,
+        mismatch,
+    )
+    return "anomaly refunded"
 
 
 def _refund_late_payment(tx, booking, payment, *, config, business, now):
@@ -290,6 +506,7 @@ def _record_gateway_refund(session, gateway_refund, now):
         log.warning("refund %s: nothing left to refund of %s", gateway_refund["id"], payment)
         return "nothing left to refund"
     reason = (gateway_refund.get("metadata") or {}).get("reason") or GATEWAY_REFUND_REASON
+    reason = reason[:255]
     service.record_refund(
         session,
         payment,

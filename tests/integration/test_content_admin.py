@@ -5,6 +5,7 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from PIL import Image
 
 from consult.audit import AuditEntry
 from consult.content import models
@@ -231,7 +232,9 @@ def test_images_are_checked_by_content_and_size_then_served_for_a_year(app, clie
     [upload] = all_rows(app, models.Upload)
     assert upload.content_type == "image/png" and upload.filename.endswith(".png")
     served = client.get(f"/uploads/{upload.filename}")
-    assert served.status_code == 200 and served.data == PNG
+    # What is stored is the image as Pillow saved it again, not the bytes sent.
+    assert served.status_code == 200 and served.data.startswith(b"\x89PNG")
+    assert Image.open(io.BytesIO(served.data)).size == (4, 4)
     assert served.mimetype == "image/png"
     assert served.cache_control.max_age == 365 * 24 * 3600
     assert served.cache_control.public and served.cache_control.immutable
@@ -398,3 +401,17 @@ def test_a_scheduled_article_whose_time_came_is_edited_as_published(app, client,
     auth.login()
     page = client.get(f"/en/admin/content/articles/{article_id}").text
     assert '<input checked id="status-2" name="status" type="radio" value="published">' in page
+
+
+def test_an_image_declaring_absurd_dimensions_is_refused_with_a_message(app, client, auth):
+    from tests.unit.test_content_images import png_declaring
+
+    auth.login()
+    bomb = client.post(
+        "/fr/admin/content/images",
+        data={"image": (io.BytesIO(png_declaring(100_000, 100_000)), "bomb.png")},
+        content_type="multipart/form-data",
+    )
+    assert bomb.status_code == 400
+    assert "Cette image est trop grande" in bomb.text
+    assert all_rows(app, models.Upload) == []

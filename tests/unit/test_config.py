@@ -2,7 +2,13 @@
 
 import pytest
 
-from consult.config import DEFAULTS, UnsafeProductionSettings, check_production, from_environment
+from consult.config import (
+    DEFAULTS,
+    UnsafeProductionSettings,
+    check_production,
+    from_environment,
+    private_addresses_allowed,
+)
 
 
 def production(**overrides):
@@ -52,3 +58,31 @@ def test_production_with_safe_settings_starts():
 def test_production_refuses_to_start_and_names_the_setting(overrides, named):
     with pytest.raises(UnsafeProductionSettings, match=named):
         check_production(production(**overrides))
+
+
+def test_production_refuses_the_public_demo_webhook_secret():
+    settings = production(
+        PAYMENT_GATEWAY="stripe",
+        STRIPE_SECRET_KEY="sk_live_x",
+        STRIPE_WEBHOOK_SECRET=DEFAULTS["DEMO_WEBHOOK_SECRET"],
+    )
+    with pytest.raises(UnsafeProductionSettings, match="public demo secret"):
+        check_production(settings)
+    check_production(dict(settings, STRIPE_WEBHOOK_SECRET="whsec_the_endpoints_own"))
+
+
+def test_production_refuses_memory_rate_limits_with_several_web_workers():
+    with pytest.raises(UnsafeProductionSettings, match="CONSULT_WEB_WORKERS=4"):
+        check_production(production(WEB_WORKERS=4))
+    check_production(production(WEB_WORKERS=1))
+    check_production(production(WEB_WORKERS=4, RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/0"))
+    assert from_environment({"CONSULT_WEB_WORKERS": "4"}) == {"WEB_WORKERS": 4}
+
+
+def test_private_calendar_addresses_are_refused_in_production_unless_allowed():
+    assert private_addresses_allowed(dict(DEFAULTS))
+    assert not private_addresses_allowed(production())
+    assert private_addresses_allowed(production(CALENDAR_ALLOW_PRIVATE_ADDRESSES=True))
+    assert not private_addresses_allowed(dict(DEFAULTS, CALENDAR_ALLOW_PRIVATE_ADDRESSES=False))
+    decoded = from_environment({"CONSULT_CALENDAR_ALLOW_PRIVATE_ADDRESSES": "no"})
+    assert decoded == {"CALENDAR_ALLOW_PRIVATE_ADDRESSES": False}
