@@ -35,6 +35,8 @@ class Business:
     policy: Policy
     #: The application's URL map, to build links outside a request (emails, jobs).
     url_map: Map = field(compare=False, repr=False)
+    #: Where a video session without a fixed link gets its own room; empty for none.
+    meeting_room_host: str = ""
 
     @property
     def zone(self):
@@ -67,6 +69,7 @@ def from_config(config, url_map):
         taxes=profile_from_settings(config["TAXES"]),
         policy=policy_from_settings(config),
         url_map=url_map,
+        meeting_room_host=config.get("MEETING_ROOM_HOST", ""),
     )
 
 

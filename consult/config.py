@@ -19,6 +19,9 @@ DEFAULTS = {
     "DEFAULT_LOCALE": "fr",
     "TIME_ZONE": "America/Montreal",
     "CURRENCY": "CAD",
+    # A Jitsi-style host ("https://meet.jit.si") on which each video session gets its own
+    # room; empty means offers without a fixed link have no generated room.
+    "MEETING_ROOM_HOST": "",
     # Tax profile: each tax is computed on the pre-tax amount and rounded half up.
     "TAXES": [
         {"code": "GST", "name": "TPS/GST", "rate": "0.05", "registration": "123456789 RT0001"},

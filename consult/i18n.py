@@ -1,14 +1,18 @@
 """Languages: the locale lives in the URL (/fr/..., /en/...), French by default."""
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from flask import current_app, g, request, url_for
+from flask import current_app, g, redirect, request, url_for
 from werkzeug.routing import BaseConverter, BuildError
 
 from .extensions import babel
 
 #: The site's languages: each has its catalogs, its feeds and its sitemap entries.
 LANGUAGES = ("fr", "en")
+#: The cookie keeping the language she chose; it wins over her browser's at `/`.
+LANG_COOKIE = "lang"
+LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
 
 
 class LangConverter(BaseConverter):
@@ -78,8 +82,50 @@ def _kept_query_args(endpoint):
     }
 
 
+def language_at_root():
+    """`/` speaks the language she chose last, else her browser's first, else French: a
+    redirect to /en/ when that is English."""
+    if request.path != "/" or request.method not in ("GET", "HEAD"):
+        return None
+    chosen = request.cookies.get(LANG_COOKIE)
+    lang = chosen if chosen in LANGUAGES else request.accept_languages.best_match(LANGUAGES)
+    if lang and lang != current_app.config["DEFAULT_LOCALE"]:
+        response = redirect(url_for("content.home", lang=lang))
+        response.vary.update(("Accept-Language", "Cookie"))
+        return response
+    return None
+
+
+def remember_language(response):
+    """Following a link from a page in the other language (the language switch) is a choice:
+    keep it for `/`. `/` itself answers by her language and her choice, so says so."""
+    if request.path == "/":
+        response.vary.update(("Accept-Language", "Cookie"))
+        return response
+    lang = g.get("lang")
+    if not lang or request.method != "GET" or request.cookies.get(LANG_COOKIE) == lang:
+        return response
+    came_from = urlsplit(request.referrer or "")
+    if came_from.netloc != request.host:
+        return response
+    first = came_from.path.strip("/").split("/", 1)[0]
+    before = first if first in LANGUAGES else current_app.config["DEFAULT_LOCALE"]
+    if before != lang:
+        response.set_cookie(
+            LANG_COOKIE,
+            lang,
+            max_age=LANG_COOKIE_MAX_AGE,
+            secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
+            httponly=True,
+            samesite="Lax",
+        )
+    return response
+
+
 def init_app(app):
     app.url_map.converters["lang"] = LangConverter
+    app.before_request(language_at_root)
+    app.after_request(remember_language)
     babel.init_app(app, locale_selector=select_locale, default_timezone="UTC")
     app.url_value_preprocessor(pull_lang)
     app.url_defaults(add_lang)

@@ -56,6 +56,8 @@ RESERVATION_FORM = {
     "goal": "Whether an agency should run our Instagram.",
     "email_lang": "en",
     "consent": "y",
+    # The test slots are mostly inside the no-refund window, where she must accept it.
+    "accept_no_refund": "y",
 }
 
 _serial = itertools.count(1)

@@ -31,6 +31,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from ..booking.models import IN_PERSON, PHONE, VIDEO
 from ..formatting import format_weekday_name
 from ..hostile import SafeForm
 from .localtime import NonexistentLocalTime, local_to_utc, overlapping, start_of_day
@@ -123,10 +124,50 @@ class OfferForm(SafeForm):
     position = IntegerField(
         _l("Order in the list"), default=0, validators=[Optional(), NumberRange(min=0, max=999)]
     )
+    meeting_mode = RadioField(
+        _l("How you meet"),
+        choices=[
+            SelectChoice(VIDEO, _l("Video call")),
+            SelectChoice(PHONE, _l("Phone")),
+            SelectChoice(IN_PERSON, _l("In person")),
+        ],
+        default=VIDEO,
+    )
+    meeting_url = StringField(
+        _l("Video call link"),
+        validators=[Length(max=500)],
+        description=_l(
+            "The same link for every session. Leave empty to give each booking its own room "
+            "(when a room host is set)."
+        ),
+    )
+    meeting_phone = StringField(
+        _l("Number the client calls"),
+        validators=[Length(max=40)],
+        description=_l("Leave empty if you call the client at the number she gives."),
+    )
+    meeting_address = StringField(
+        _l("Address"), validators=[Length(max=300)], description=_l("For sessions in person.")
+    )
 
     def validate_slug(self, field):
         if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", field.data or ""):
             raise ValidationError(_l("Use lowercase letters, digits and single hyphens only."))
+
+    def validate_meeting_url(self, field):
+        field.data = (field.data or "").strip()
+        if field.data and not re.fullmatch(r"https://[^\s/]+\S*", field.data):
+            raise ValidationError(_l("Enter a full link starting with https://."))
+
+    def validate_meeting_phone(self, field):
+        field.data = (field.data or "").strip()
+        if field.data and not re.fullmatch(r"\+?[0-9][0-9 ().-]{6,30}", field.data):
+            raise ValidationError(_l("Enter a phone number, like +1 514 555-0123."))
+
+    def validate_meeting_address(self, field):
+        field.data = (field.data or "").strip()
+        if self.meeting_mode.data == IN_PERSON and not field.data:
+            raise ValidationError(_l("Enter the address where you meet."))
 
 
 # Availability

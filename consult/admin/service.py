@@ -41,6 +41,10 @@ OFFER_FIELDS = (
     "active",
     "flagship",
     "position",
+    "meeting_mode",
+    "meeting_url",
+    "meeting_phone",
+    "meeting_address",
 )
 WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 

@@ -23,6 +23,8 @@ ORGANISATION_SIZES = [
     SelectChoice("51-200", _l("51 to 200 people")),
     SelectChoice("201+", _l("More than 200 people")),
 ]
+#: The answers kept in her session when a submitted form cannot go through.
+DRAFT_FIELDS = ("name", "email", "phone", "organisation", "organisation_size", "goal")
 EMAIL_LANGUAGES = [SelectChoice("fr", "Français"), SelectChoice("en", "English")]
 
 
@@ -75,6 +77,10 @@ class IntakeForm(SafeForm):
         _l("I agree to be contacted by email about this session."),
         validators=[DataRequired(_l("We need your consent to contact you about the session."))],
     )
+    #: Asked only inside the no-refund window (the view requires it there).
+    accept_no_refund = BooleanField(
+        _l("I understand that this session cannot be refunded if I cancel it.")
+    )
     start = HiddenField()
     tz = HiddenField()
 
@@ -89,6 +95,10 @@ class IntakeForm(SafeForm):
             "goal": self.goal.data.strip(),
             "consent": self.consent.data,
         }
+
+    def draft(self):
+        """What she typed, to give back if the form is refused further on."""
+        return {name: self[name].data for name in DRAFT_FIELDS if self[name].data}
 
 
 class ActionForm(SafeForm):

@@ -8,19 +8,38 @@ out.
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import urlencode
 
-from icalendar import Calendar, Event, vCalAddress, vText
+from icalendar import Calendar, Event, vCalAddress, vText, vUri
 
 PRODID = "-//consult//sessions//EN"
 
 REQUEST = "REQUEST"
 CANCEL = "CANCEL"
+#: A copy to import (the .ics download), not a message to answer.
+PUBLISH = "PUBLISH"
 
 
 def session_event(
-    uid, sequence, starts_at, ends_at, summary, description, now, *, cancelled=False, url=""
+    uid,
+    sequence,
+    starts_at,
+    ends_at,
+    summary,
+    description,
+    now,
+    *,
+    cancelled=False,
+    url="",
+    location="",
+    conference="",
+    conference_label="",
 ):
-    """One session's VEVENT; `url`, when given, links to the page that manages it."""
+    """One session's VEVENT; `url`, when given, links to the page that manages it.
+
+    `location` is where the session happens in words (an address, who calls whom, or the
+    video link); `conference`, a video link, becomes RFC 7986's CONFERENCE property.
+    """
     event = Event()
     event.add("uid", uid)
     event.add("sequence", sequence)
@@ -33,6 +52,13 @@ def session_event(
     event.add("transp", "OPAQUE")
     if url:
         event.add("url", url)
+    if location:
+        event.add("location", location)
+    if conference:
+        parameters = {"VALUE": "URI", "FEATURE": "VIDEO,AUDIO"}
+        if conference_label:
+            parameters["LABEL"] = conference_label
+        event.add("conference", vUri(conference), parameters=parameters)
     return event
 
 
@@ -60,6 +86,9 @@ class Invitation:
     attendee_name: str
     attendee_email: str
     url: str = ""
+    location: str = ""
+    conference: str = ""
+    conference_label: str = ""
 
 
 def ics_text(invitation, method, now):
@@ -77,6 +106,9 @@ def ics_text(invitation, method, now):
         now,
         cancelled=method == CANCEL,
         url=invitation.url,
+        location=invitation.location,
+        conference=invitation.conference,
+        conference_label=invitation.conference_label,
     )
     organizer = vCalAddress(f"mailto:{invitation.organizer_email}")
     organizer.params["cn"] = vText(invitation.organizer_name)
@@ -99,3 +131,33 @@ def attachment(invitation, method, now):
         "content_type": f"text/calendar; method={method}; charset=utf-8",
         "content": ics_text(invitation, method, now),
     }
+
+
+def _utc_stamp(moment):
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def google_calendar_url(invitation):
+    """Google Calendar's "add this event" link: a plain link, no script."""
+    query = {
+        "action": "TEMPLATE",
+        "text": invitation.summary,
+        "dates": f"{_utc_stamp(invitation.starts_at)}/{_utc_stamp(invitation.ends_at)}",
+        "details": invitation.description,
+        "location": invitation.location,
+    }
+    return "https://calendar.google.com/calendar/render?" + urlencode(query)
+
+
+def outlook_calendar_url(invitation):
+    """Outlook.com's compose-an-event link, times in UTC (ISO 8601)."""
+    query = {
+        "path": "/calendar/action/compose",
+        "rru": "addevent",
+        "subject": invitation.summary,
+        "startdt": invitation.starts_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "enddt": invitation.ends_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "body": invitation.description,
+        "location": invitation.location,
+    }
+    return "https://outlook.live.com/calendar/0/deeplink/compose?" + urlencode(query)

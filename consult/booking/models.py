@@ -14,11 +14,21 @@ from .slots import Rules
 DEFAULT_RULES = Rules()
 
 
+VIDEO = "video"
+PHONE = "phone"
+IN_PERSON = "in_person"
+MEETING_MODES = (VIDEO, PHONE, IN_PERSON)
+
+
 class Offer(db.Model):
     __tablename__ = "offers"
     __table_args__ = (
         sa.CheckConstraint("price_cents >= 0", name="price_not_negative"),
         sa.CheckConstraint("duration_minutes > 0", name="duration_positive"),
+        sa.CheckConstraint(
+            sa.column("meeting_mode").in_(("video", "phone", "in_person")),
+            name="meeting_mode_known",
+        ),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -36,6 +46,14 @@ class Offer(db.Model):
     #: The offer every article's call to action leads to.
     flagship: so.Mapped[bool] = so.mapped_column(default=False)
     position: so.Mapped[int] = so.mapped_column(default=0)
+    #: How the session happens: video, phone or in_person (MEETING_MODES).
+    meeting_mode: so.Mapped[str] = so.mapped_column(sa.String(10), default=VIDEO)
+    #: Video: the one link every session of this offer uses; empty for a room per booking.
+    meeting_url: so.Mapped[str] = so.mapped_column(sa.String(500), default="")
+    #: Phone: the number the client calls; empty when the consultant calls the client.
+    meeting_phone: so.Mapped[str] = so.mapped_column(sa.String(40), default="")
+    #: In person: where they meet.
+    meeting_address: so.Mapped[str] = so.mapped_column(sa.String(300), default="")
 
     def title(self, lang):
         return self.title_fr if lang == "fr" else self.title_en
@@ -156,6 +174,15 @@ class Booking(db.Model):
     confirmed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     cancelled_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     reminder_sent_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    #: The video room made for this booking alone (kept when it moves); empty otherwise.
+    meeting_url: so.Mapped[str] = so.mapped_column(sa.String(500), default="")
+
+    @property
+    def meeting_link(self):
+        """The video link of this session: its own room, else the offer's fixed link."""
+        if self.offer.meeting_mode != VIDEO:
+            return ""
+        return self.meeting_url or self.offer.meeting_url
 
     def transition(self, status):
         """Move to `status`, or raise IllegalTransition."""

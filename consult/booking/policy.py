@@ -69,3 +69,28 @@ def can_reschedule(policy, *, status, starts_at, reschedule_count, now):
     if now > reschedule_until(policy, starts_at):
         return Decision(False, RESCHEDULE_NOTICE)
     return Decision(True)
+
+
+@dataclass(frozen=True)
+class Terms:
+    """What a prospect agrees to for one start: the rules and their deadlines."""
+
+    policy: Policy
+    starts_at: object
+    free_cancellation_until: object
+    reschedule_until: object
+    #: False when the start is already inside the no-refund window: paying now means
+    #: a later cancellation is not refunded.
+    refundable: bool
+
+
+def terms(policy, starts_at, now):
+    """The terms of booking `starts_at` at `now`."""
+    free_until = free_cancellation_until(policy, starts_at)
+    return Terms(
+        policy=policy,
+        starts_at=starts_at,
+        free_cancellation_until=free_until,
+        reschedule_until=reschedule_until(policy, starts_at),
+        refundable=now <= free_until,
+    )

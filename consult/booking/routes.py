@@ -3,16 +3,18 @@
 import hashlib
 import hmac
 import ipaddress
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
 import sqlalchemy as sa
+from babel.dates import get_timezone_name
 from flask import (
     Blueprint,
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -26,13 +28,13 @@ from flask_limiter.util import get_remote_address
 from .. import business, navigation
 from ..auth.access import public
 from ..extensions import db, limiter, utcnow
-from ..formatting import format_money
+from ..formatting import current_locale, format_money, format_when
 from ..i18n import current_lang
 from ..payments.service import HoldLapsed, PaymentUnavailable, hold_minutes, start_checkout
 from ..payments.taxes import compute
-from . import policy, service, slots
-from .forms import ActionForm, IntakeForm, RescheduleForm
-from .models import HELD, Booking, Offer
+from . import display, invitation, policy, service, slots
+from .forms import DRAFT_FIELDS, ActionForm, IntakeForm, RescheduleForm
+from .models import CONFIRMED, HELD, Booking, Offer
 
 bp = Blueprint("booking", __name__, url_prefix="/<lang:lang>")
 
@@ -66,6 +68,29 @@ HOLD_LIMIT_MESSAGES = {
 def setup(state):
     app = state.app
     navigation.add_public(app, "booking.offers", _l("Book a session"), 30)
+    app.jinja_env.globals["picker_state"] = picker_state
+    app.jinja_env.globals["how_to_meet"] = how_to_meet
+    app.jinja_env.globals["calendar_links"] = calendar_links
+
+
+def how_to_meet(offer, booking=None):
+    """How a session of `offer` (or `booking`) happens, in the current language."""
+    return service.meeting_of(offer, business.current().owner_name, booking)
+
+
+def calendar_links(booking):
+    """Add-to-calendar links for a confirmed booking: plain links, so no script (CSP)."""
+    session_invitation = service.booking_invitation(booking, business.current())
+    return {
+        "google": invitation.google_calendar_url(session_invitation),
+        "outlook": invitation.outlook_calendar_url(session_invitation),
+        "ics": url_for("booking.session_ics", token=booking.manage_token),
+    }
+
+
+def picker_state():
+    """What `_picker` computed for this request, for the picker macros."""
+    return g.get("picker")
 
 
 @cache
@@ -83,6 +108,20 @@ def time_zones():
     ) + ["UTC"]
 
 
+@cache
+def zone_names(locale):
+    """{zone: "heure du Pacifique — Vancouver (America/Vancouver)"} in a Babel locale: the
+    generic name people know, the city, and the key, so typing any of them finds it."""
+    names = {"UTC": "UTC"}
+    for zone in time_zones():
+        if zone == "UTC":
+            continue
+        generic = get_timezone_name(zone, "long", zone_variant="generic", locale=locale)
+        city = zone.rsplit("/", 1)[-1].replace("_", " ")
+        names[zone] = f"{generic} — {city} ({zone.replace('_', ' ')})"
+    return names
+
+
 def zone_choices(zone):
     """The list, with the visitor's own zone in it even when it is an alias ("Etc/UTC")."""
     return time_zones() if zone in time_zones() else sorted([*time_zones(), zone])
@@ -94,6 +133,12 @@ def reader_zone():
     if asked in known_zones():
         return asked
     return owner_zone()
+
+
+def unknown_zone():
+    """The zone asked for in the address when it is no zone at all ("Mars/Olympus")."""
+    asked = request.values.get("tz", "")
+    return asked if asked and asked not in known_zones() else ""
 
 
 def owner_zone():
@@ -137,26 +182,41 @@ def _private(response_body, status=200):
 
 
 def _picker(offer, now, exclude_id=None):
-    """Days with free slots and the chosen day's slots, in the reader's zone."""
+    """The month of free days, the chosen day and its slots, in the reader's zone."""
     zone = reader_zone()
     free = service.find_open_slots(
         db.session, offer, now, business.current(), exclude_id=exclude_id
     )
     days = slots.by_local_day(free, zone)
-    try:
-        day = date.fromisoformat(request.args.get("day", ""))
-    except ValueError:
-        day = None
-    if day not in days:
-        day = next(iter(days), None)
-    return {
+    choice = display.choose(
+        days,
+        asked_day=display.parse_day(request.args.get("day")),
+        asked_month=display.parse_month(request.args.get("month")),
+        today=now.astimezone(ZoneInfo(zone)).date(),
+        first_weekday=FIRST_WEEKDAY,
+    )
+    day_slots = days.get(choice.day, [])
+    g.picker = {
         "zone": zone,
         "owner_zone": owner_zone(),
         "zones": zone_choices(zone),
+        "unknown_zone": unknown_zone(),
+        "zone_names": zone_names(current_locale()),
         "days": days,
-        "day": day,
-        "day_slots": days.get(day, []),
+        "day": choice.day,
+        "day_slots": day_slots,
+        "choice": choice,
+        "weekdays": display.weekday_order(FIRST_WEEKDAY),
+        "offsets_change": len(
+            {slot.starts_at.astimezone(ZoneInfo(zone)).utcoffset() for slot in day_slots}
+        )
+        > 1,
     }
+    return g.picker
+
+
+#: Weeks start on Sunday, as calendars in Canada do, in both languages.
+FIRST_WEEKDAY = 6
 
 
 @bp.route("/book/")
@@ -183,8 +243,17 @@ def offer(slug):
         "booking/offer.html",
         offer=offer,
         price=_prices([offer])[offer.id],
+        rules=business.current().policy,
         **_picker(offer, utcnow()),
     )
+
+
+@bp.route("/book/<slug>/times")
+@public
+def times(slug):
+    """The offer's month and chosen day alone: what booking.js puts in place of the picker."""
+    offer = _offer_or_404(slug)
+    return render_template("booking/_times.html", offer=offer, **_picker(offer, utcnow()))
 
 
 def reserve_rate_limit():
@@ -238,8 +307,12 @@ def reserve(slug):
         flash(_("Please choose a time first."), "warning")
         return redirect(url_for(".offer", slug=slug))
     zone = reader_zone()
-    form = IntakeForm(email_lang=current_lang(), start=starts_at.isoformat(), tz=zone)
-    if form.validate_on_submit():
+    now = utcnow()
+    if request.method == "GET" and not _bookable(offer, starts_at, now):
+        return _not_bookable(offer, starts_at, zone, now)
+    form = IntakeForm(email_lang=current_lang(), start=starts_at.isoformat(), tz=zone, **_draft())
+    terms = policy.terms(business.current().policy, starts_at, now)
+    if form.validate_on_submit() and _accepted(form, terms):
         config = current_app.config
         try:
             booking = service.reserve(
@@ -252,20 +325,27 @@ def reserve(slug):
                 gateway=config["PAYMENT_GATEWAY"],
                 hold_minutes=hold_minutes(config),
                 business=business.current(),
-                now=utcnow(),
+                now=now,
                 held_tokens=_held_here(),
                 address_key=client_address_key(),
                 hold_limits=hold_limits(),
             )
         except service.SlotTaken as taken:
+            _keep_draft(form)
             return _slot_taken(offer, taken, zone)
         except service.TooManyHolds as refused:
             return _too_many(refused.by)
         except service.HeldForYou:
             return render_template("booking/held_elsewhere.html", offer=offer, zone=zone), 409
         except service.OutsidePolicy as refused:
+            _keep_draft(form)
             flash(_rule_message(refused.rule), "error")
             return redirect(url_for(".offer", slug=slug, tz=zone))
+        if not terms.refundable:
+            service.record_no_refund_accepted(
+                db.session, booking, terms.free_cancellation_until, now
+            )
+        browser.pop(DRAFT, None)
         _remember_hold(booking)
         return _to_checkout(booking)
     status = 400 if form.errors else 200
@@ -278,7 +358,98 @@ def reserve(slug):
         zone=zone,
         owner_zone=owner_zone(),
         price=_prices([offer])[offer.id],
+        rules=terms.policy,
+        terms=terms,
     ), status
+
+
+#: Where the signed session cookie keeps what she typed in a form that could not go through.
+DRAFT = "intake_draft"
+
+
+def _draft():
+    """Her answers from a refused form, to fill the next one with."""
+    kept = browser.get(DRAFT)
+    if not isinstance(kept, dict):
+        return {}
+    return {name: str(value) for name, value in kept.items() if name in DRAFT_FIELDS}
+
+
+def _keep_draft(form):
+    browser[DRAFT] = form.draft()
+
+
+def _accepted(form, terms):
+    """Inside the no-refund window she must tick the box that says she knows it."""
+    if terms.refundable or form.accept_no_refund.data:
+        return True
+    form.accept_no_refund.errors.append(
+        _("Please confirm that you understand this session cannot be refunded.")
+    )
+    return False
+
+
+def _her_hold(offer, starts_at, now):
+    """Her own live hold of this slot, made from this browser, if any."""
+    tokens = _held_here()
+    if not tokens:
+        return None
+    booking = db.session.scalar(
+        sa.select(Booking).where(
+            Booking.manage_token.in_(tokens),
+            Booking.offer_id == offer.id,
+            Booking.starts_at == starts_at,
+        )
+    )
+    return booking if booking is not None and booking.hold_is_live(now) else None
+
+
+def _bookable(offer, starts_at, now):
+    """Whether the intake form may open: an open slot, or one she holds herself."""
+    own = _her_hold(offer, starts_at, now)
+    free = service.find_open_slots(
+        db.session,
+        offer,
+        now,
+        business.current(),
+        since=starts_at,
+        until=starts_at,
+        exclude_id=own.id if own else None,
+    )
+    return any(slot.starts_at == starts_at for slot in free)
+
+
+def _not_bookable(offer, starts_at, zone, now):
+    """Back to the calendar, on the day of the nearest free time, saying why."""
+    nearest = service.next_free_slots(db.session, offer, starts_at, now, business.current())
+    if nearest:
+        flash(
+            _(
+                "This time cannot be booked any more. The nearest free time is %(moment)s.",
+                moment=format_when(nearest[0].starts_at, zone),
+            ),
+            "warning",
+        )
+        day = nearest[0].starts_at.astimezone(ZoneInfo(zone)).date().isoformat()
+        return redirect(url_for(".offer", slug=offer.slug, tz=zone, day=day))
+    flash(_("This time cannot be booked any more. Please choose another one."), "warning")
+    return redirect(url_for(".offer", slug=offer.slug, tz=zone))
+
+
+@bp.app_context_processor
+def booking_terms_context():
+    """`booking_terms(booking)`: the terms she agreed to, for pages and emails;
+    `hold_is_live(booking)`: whether her hold still lasts now."""
+    return {"booking_terms": booking_terms, "hold_is_live": _hold_is_live}
+
+
+def _hold_is_live(booking):
+    return booking.hold_is_live(utcnow())
+
+
+def booking_terms(booking):
+    """The terms of a booking as they stood when she reserved it."""
+    return policy.terms(business.current().policy, booking.starts_at, booking.created_at)
 
 
 #: Where the signed session cookie keeps the holds this browser made (their manage tokens).
@@ -360,6 +531,21 @@ def status(token):
     )
 
 
+@bp.route("/booking/<token>/session.ics")
+@public
+def session_ics(token):
+    """Her confirmed session as an .ics file, for Apple Calendar and the others."""
+    booking = _booking_or_404(token)
+    if booking.status != CONFIRMED:
+        abort(404)
+    session_invitation = service.booking_invitation(booking, business.current())
+    response = _private(invitation.ics_text(session_invitation, invitation.PUBLISH, utcnow()))
+    response.content_type = "text/calendar; charset=utf-8"
+    response.headers["Content-Disposition"] = 'attachment; filename="session.ics"'
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
 @bp.route("/booking/<token>")
 @public
 def manage(token):
@@ -431,6 +617,9 @@ def reschedule(token):
         new_start = _parse_start(form.start.data)
         if new_start is None:
             abort(400)
+        if new_start == booking.starts_at:
+            flash(_("This is already your time: please choose another one."), "warning")
+            return redirect(url_for(".reschedule", token=token, tz=reader_zone()))
         try:
             service.reschedule(db.session, booking, new_start, now, business=business.current())
         except service.SlotTaken as taken:
@@ -441,6 +630,8 @@ def reschedule(token):
         flash(_("Your session has moved. A new invitation is on its way."), "success")
         return redirect(url_for(".manage", token=token))
     chosen = _parse_start(request.args.get("start"))
+    if chosen == booking.starts_at:
+        chosen = None  # her own time is not a move
     return _private(
         render_template(
             "booking/reschedule.html",

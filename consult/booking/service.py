@@ -7,6 +7,7 @@ reminder claim commit on their own; confirm_paid and release_hold join the calle
 calls the network: a refund a cancellation gives is owed, and made after the commit.
 """
 
+import secrets
 import uuid
 import zlib
 from dataclasses import dataclass, fields, replace
@@ -14,6 +15,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
@@ -21,6 +23,7 @@ from ..audit import record
 from ..database import write
 from ..mail.models import OutboxMessage
 from ..mail.outbox import queue_templated
+from ..mail.subjects import local_when
 from ..payments import refunds
 from ..payments import service as payments
 from ..payments.taxes import compute
@@ -31,6 +34,9 @@ from .models import (
     CONFIRMED,
     EXPIRED,
     HELD,
+    IN_PERSON,
+    PHONE,
+    VIDEO,
     AvailabilityRules,
     Booking,
     DateOverride,
@@ -370,6 +376,7 @@ def _reserve(
         client_address_hash=address_key,
         **answers,
     )
+    give_meeting_room(booking, business)
     session.add(booking)
     try:
         session.flush()
@@ -378,6 +385,25 @@ def _reserve(
             raise
         raise _Overlap from None
     return booking
+
+
+#: The audit action that records her acceptance of the no-refund terms before paying.
+NO_REFUND_ACCEPTED = "booking.no_refund_accepted"
+
+
+def record_no_refund_accepted(session, booking, free_cancellation_until, now):
+    """Keep, with the booking, the moment she accepted that it cannot be refunded."""
+    with write(session) as tx:
+        record(
+            tx.session,
+            None,
+            NO_REFUND_ACCEPTED,
+            booking,
+            after={
+                "accepted_at": now.isoformat(),
+                "free_cancellation_until": free_cancellation_until.isoformat(),
+            },
+        )
 
 
 def _check_hold_limits(tx, email, address_key, limits, now):
@@ -419,7 +445,7 @@ def _queue_hold_link(session, booking, business):
     _queue_prospect(
         booking,
         "booking_hold_link",
-        lambda: _("Your time is held: the link to pay"),
+        lambda: _("Held for you: %(session)s — %(when)s", **_subject_of(booking)),
         business,
         status_url=business.url("booking.status", lang=booking.lang, token=booking.manage_token),
     )
@@ -475,6 +501,7 @@ def _confirm_paid(tx, booking, now, business):
         with session.begin_nested():
             booking.transition(CONFIRMED)
             booking.confirmed_at = now
+            give_meeting_room(booking, business)
     except IntegrityError as error:
         if not _is_overlap_refusal(error):
             raise
@@ -703,7 +730,10 @@ def send_due_reminders(session, now, config, business):
             if claimed.rowcount == 1:
                 booking = session.get(Booking, booking_id)
                 _queue_prospect(
-                    booking, "booking_reminder", lambda: _("Reminder: your session"), business
+                    booking,
+                    "booking_reminder",
+                    lambda b=booking: _("Reminder: %(session)s — %(when)s", **_subject_of(b)),
+                    business,
                 )
                 sent += 1
     return sent
@@ -716,23 +746,121 @@ def manage_url(booking, business):
     return business.url("booking.manage", lang=booking.lang, token=booking.manage_token)
 
 
+# ----------------------------------------------------------------------------- meeting
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """How one session happens, in the words its pages, emails and invitation use."""
+
+    #: video, phone or in_person.
+    mode: str
+    #: Where, in words: the video link, who calls whom at which number, or the address.
+    location: str
+    #: The video link ("" before a room exists, and for phone or in person).
+    link: str = ""
+    #: The number to dial from the page (tel:), when the client calls.
+    dial: str = ""
+
+
+def new_meeting_room(host):
+    """A room of its own on a Jitsi-style host: an unguessable name nobody else gets."""
+    return f"{host.rstrip('/')}/{secrets.token_urlsafe(18)}"
+
+
+def give_meeting_room(booking, business):
+    """A video booking without the offer's fixed link gets its own room, once: a move keeps it."""
+    offer = booking.offer
+    if (
+        offer.meeting_mode == VIDEO
+        and not offer.meeting_url
+        and not booking.meeting_url
+        and business.meeting_room_host
+    ):
+        booking.meeting_url = new_meeting_room(business.meeting_room_host)
+
+
+def meeting_of(offer, owner_name, booking=None):
+    """The Meeting of a booking, or of an offer before anyone books (no link shown yet)."""
+    if offer.meeting_mode == PHONE:
+        if offer.meeting_phone:
+            text = _(
+                "Phone: you call %(owner)s at %(number)s",
+                owner=owner_name,
+                number=offer.meeting_phone,
+            )
+            return Meeting(PHONE, text, dial=offer.meeting_phone)
+        if booking is not None and booking.client_phone:
+            text = _(
+                "Phone: %(owner)s calls you at %(number)s",
+                owner=owner_name,
+                number=booking.client_phone,
+            )
+        else:
+            text = _("Phone: %(owner)s calls you at the number you give", owner=owner_name)
+        return Meeting(PHONE, text)
+    if offer.meeting_mode == IN_PERSON:
+        return Meeting(IN_PERSON, offer.meeting_address or _("In person"))
+    if booking is None:
+        return Meeting(VIDEO, _("Video call: the link comes with your confirmation"))
+    if booking.meeting_link:
+        return Meeting(VIDEO, booking.meeting_link, booking.meeting_link)
+    # No fixed link and no room host: she sends the link herself.
+    return Meeting(VIDEO, _("Video call: %(owner)s sends you the link", owner=owner_name))
+
+
+def booking_meeting(booking, business):
+    """The Meeting of a booking, worded in her language."""
+    with force_locale(booking.lang):
+        return meeting_of(booking.offer, business.owner_name, booking)
+
+
 def _invitation(booking, business):
+    meeting = booking_meeting(booking, business)
+    url = manage_url(booking, business)
+    with force_locale(booking.lang):
+        label = _("Video call with %(owner)s", owner=business.owner_name)
     return invitation.Invitation(
         uid=booking.ics_uid,
         sequence=booking.ics_sequence,
         starts_at=booking.starts_at,
         ends_at=booking.ends_at,
         summary=f"{booking.offer.title(booking.lang)} · {business.owner_name}",
-        description=manage_url(booking, business),
+        description="\n".join(part for part in (meeting.location, url) if part),
         organizer_name=business.owner_name,
         organizer_email=business.owner_email,
         attendee_name=booking.client_name,
         attendee_email=booking.client_email,
-        url=manage_url(booking, business),
+        url=url,
+        location=meeting.location,
+        conference=meeting.link,
+        conference_label=label if meeting.link else "",
     )
 
 
-def _queue_prospect(booking, template, subject, business, attachments=(), **context):
+def booking_invitation(booking, business):
+    """Her session as an Invitation: for the .ics download and the add-to-calendar links."""
+    return _invitation(booking, business)
+
+
+def _subject_of(booking):
+    """The session and its local time in her zone and language, for a subject."""
+    return {
+        "session": booking.offer.title(booking.lang),
+        "when": local_when(booking.starts_at, booking.time_zone, booking.lang),
+    }
+
+
+def _owner_subject_of(booking, business):
+    """The client and the session's time in the owner's zone and language."""
+    return {
+        "name": booking.client_name,
+        "when": local_when(booking.starts_at, business.time_zone, business.locale),
+    }
+
+
+def _queue_prospect(booking, template, subject, business, attachments=(), meeting=True, **context):
+    # `meeting` adds mail/_meeting.txt (and .html): how the session happens.
     queue_templated(
         booking.client_email,
         template,
@@ -742,6 +870,7 @@ def _queue_prospect(booking, template, subject, business, attachments=(), **cont
         topic=f"{template}:{booking.id}",
         booking=booking,
         manage_url=manage_url(booking, business),
+        meeting=meeting,
         **context,
     )
 
@@ -763,12 +892,18 @@ def _queue_owner(booking, event, subject, business, **context):
 def _queue_confirmation(booking, now, business):
     invite = invitation.attachment(_invitation(booking, business), invitation.REQUEST, now)
     _queue_prospect(
-        booking, "booking_confirmed", lambda: _("Your session is confirmed"), business, [invite]
+        booking,
+        "booking_confirmed",
+        lambda: _("Confirmed: %(session)s — %(when)s", **_subject_of(booking)),
+        business,
+        [invite],
     )
     _queue_owner(
         booking,
         "confirmed",
-        lambda: _("New session booked: %(name)s", name=booking.client_name),
+        lambda: _(
+            "New session booked: %(name)s — %(when)s", **_owner_subject_of(booking, business)
+        ),
         business,
     )
 
@@ -778,16 +913,17 @@ def _queue_cancellation(booking, now, refunded_cents, business, by_owner):
     _queue_prospect(
         booking,
         "booking_cancelled",
-        lambda: _("Your session is cancelled"),
+        lambda: _("Cancelled: %(session)s — %(when)s", **_subject_of(booking)),
         business,
         [invite],
+        meeting=False,
         refunded_cents=refunded_cents,
         by_owner=by_owner,
     )
     _queue_owner(
         booking,
         "cancelled",
-        lambda: _("Session cancelled: %(name)s", name=booking.client_name),
+        lambda: _("Session cancelled: %(name)s — %(when)s", **_owner_subject_of(booking, business)),
         business,
         refunded_cents=refunded_cents,
         by_owner=by_owner,
@@ -799,7 +935,7 @@ def _queue_reschedule(booking, previous_starts_at, now, business, by_owner):
     _queue_prospect(
         booking,
         "booking_rescheduled",
-        lambda: _("Your session has moved"),
+        lambda: _("Moved: %(session)s — %(when)s", **_subject_of(booking)),
         business,
         [invite],
         previous_starts_at=previous_starts_at,
@@ -808,7 +944,7 @@ def _queue_reschedule(booking, previous_starts_at, now, business, by_owner):
     _queue_owner(
         booking,
         "rescheduled",
-        lambda: _("Session moved: %(name)s", name=booking.client_name),
+        lambda: _("Session moved: %(name)s — %(when)s", **_owner_subject_of(booking, business)),
         business,
         previous_starts_at=previous_starts_at,
         by_owner=by_owner,

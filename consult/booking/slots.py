@@ -2,7 +2,8 @@
 
 Pure: no Flask, no database. Opening hours are local wall-clock times in the owner's zone,
 so 9:00-17:00 stays 9:00-17:00 across daylight-saving changes; a local time that does not
-exist (spring forward) is skipped and one that happens twice (fall back) is offered once.
+exist (spring forward) is skipped and one that happens twice (fall back) is offered at both
+of its instants, which the page tells apart by their offsets.
 """
 
 from bisect import bisect_left
@@ -104,9 +105,13 @@ def open_slots(
             starts = set()
             for start, end in sorted(intervals):
                 closes = _to_utc(day, end, zone)
-                for wall in _wall_times(day, start, end, step):
-                    starts_at = _existing_utc(wall, zone)
-                    if starts_at is None or starts_at in starts:
+                instants = (
+                    instant
+                    for wall in _wall_times(day, start, end, step)
+                    for instant in _instants(wall, zone)
+                )
+                for starts_at in instants:
+                    if starts_at in starts:
                         continue
                     ends_at = starts_at + duration
                     if not earliest <= starts_at <= latest or ends_at > closes:
@@ -158,13 +163,15 @@ def _wall_times(day, start, end, step):
         wall += step
 
 
-def _existing_utc(wall, zone):
-    """The UTC instant of a local wall time, its first occurrence; None if it never happens."""
-    aware = wall.replace(tzinfo=zone, fold=0)
-    instant = aware.astimezone(UTC)
-    if instant.astimezone(zone).replace(tzinfo=None) != wall:
-        return None  # skipped by a spring-forward change
-    return instant
+def _instants(wall, zone):
+    """The UTC instants of a local wall time: none if a spring-forward change skips it, two
+    if a fall-back change repeats it (fold 0 then fold 1), else one."""
+    found = []
+    for fold in (0, 1):
+        instant = wall.replace(tzinfo=zone, fold=fold).astimezone(UTC)
+        if instant.astimezone(zone).replace(tzinfo=None) == wall and instant not in found:
+            found.append(instant)
+    return found
 
 
 def _to_utc(day, wall_time, zone):

@@ -8,6 +8,18 @@ reach the client, what the session is about).
 from datetime import timedelta
 
 from ..booking.invitation import new_calendar, session_event
+from ..booking.models import IN_PERSON, PHONE
+
+
+def owner_location(booking):
+    """Where the session happens, as she needs it: the video link, the number, the address."""
+    offer = booking.offer
+    if offer.meeting_mode == PHONE:
+        # She dials the client's number, unless the client calls hers.
+        return offer.meeting_phone or booking.client_phone
+    if offer.meeting_mode == IN_PERSON:
+        return offer.meeting_address
+    return booking.meeting_link
 
 
 def owner_event(booking, lang, now):
@@ -27,6 +39,8 @@ def owner_event(booking, lang, now):
         f"{booking.offer.title(lang)} · {booking.client_name}",
         "\n".join(line for line in details if line),
         now,
+        location=owner_location(booking),
+        conference=booking.meeting_link,
     )
 
 

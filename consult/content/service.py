@@ -263,7 +263,7 @@ def article_snapshot(article):
 
 
 def record_inquiry(session, fields, *, lang, business, budget_label, now):
-    """Store a speaking inquiry and queue the owner's notice with it, in one write."""
+    """Store a speaking inquiry; queue the owner's notice and the sender's acknowledgement."""
     with write(session):
         inquiry = SpeakingInquiry(lang=lang, created_at=now, updated_at=now, **fields)
         session.add(inquiry)
@@ -279,6 +279,14 @@ def record_inquiry(session, fields, *, lang, business, budget_label, now):
             admin_url=business.url(
                 "content_admin.inquiry", inquiry_id=inquiry.id, lang=business.locale
             ),
+        )
+        queue_templated(
+            inquiry.email,
+            "content_inquiry_ack",
+            lang,
+            subject=lambda: _("Your speaking inquiry is received"),
+            topic=f"content.inquiry_ack:{inquiry.id}",
+            inquiry=inquiry,
         )
     return inquiry
 

@@ -19,13 +19,15 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.utils import format_datetime, formataddr
 from urllib.parse import urlsplit
 
+import css_inline
 import sqlalchemy as sa
 from flask import current_app, render_template
 from flask_babel import force_locale
 from jinja2 import TemplateNotFound
+from markupsafe import Markup, escape
 
 from ..audit import record
 from ..database import outside_write, write
@@ -55,11 +57,16 @@ SUBJECT_LENGTH = 255
 ADDRESS_LENGTH = 254
 #: Control characters (C0, DEL, C1) and the Unicode line and paragraph separators.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+#: Runs of ordinary spaces (what the control characters became, too).
+_SPACES = re.compile(" {2,}")
 
 
 def header_safe(value, limit):
-    """One line of at most `limit` characters: no control character, single spaces."""
-    return " ".join(_CONTROL.sub(" ", str(value)).split())[:limit].rstrip()
+    """One line of at most `limit` characters: no control character, single spaces.
+
+    No-break spaces stay: French writes one before ":" and in "4:00 p.m." and "250 $".
+    """
+    return _SPACES.sub(" ", _CONTROL.sub(" ", str(value))).strip(" ")[:limit].rstrip(" ")
 
 
 def queue(to, subject, text_body, html_body=None, attachments=(), topic=""):
@@ -83,19 +90,93 @@ def queue(to, subject, text_body, html_body=None, attachments=(), topic=""):
     return message
 
 
-def queue_templated(to, template, lang, subject, attachments=(), topic="", **context):
-    """Render templates/mail/<template>.txt (and .html when present) in the reader's language.
+#: Partials that follow a message's own text, in both parts, when their name is in its
+#: context: how to meet (`meeting`), the terms she agreed to (`terms`).
+SHARED_BLOCKS = ("meeting", "terms")
 
+
+def queue_templated(to, template, lang, subject, attachments=(), topic="", **context):
+    """Render a message in the reader's language: a text part and an HTML part.
+
+    The text is templates/mail/<template>.txt, then the shared blocks whose name is in the
+    context (SHARED_BLOCKS: mail/_meeting.txt when `meeting` is given), then the footer
+    CASL asks for even of transactional mail: who sends it, her postal address, a contact.
+    The HTML is <template>.html when there is one, else the text's paragraphs in the mail
+    layout; its styles are inlined.
     `subject` is a callable so that it, too, is translated in `lang`.
     """
     with force_locale(lang):
-        text = render_template(f"mail/{template}.txt", lang=lang, **context)
-        try:
-            html = render_template(f"mail/{template}.html", lang=lang, **context)
-        except TemplateNotFound:
-            html = None
         title = subject() if callable(subject) else subject
-    return queue(to, title, text, html, attachments, topic)
+        context = {"lang": lang, "subject": title, **context}
+        body, sign_off = _signed(render_template(f"mail/{template}.txt", **context).strip())
+        blocks = [name for name in SHARED_BLOCKS if context.get(name)]
+        parts = [body, *(_render_optional(f"mail/_{name}.txt", context) for name in blocks)]
+        parts += [sign_off, render_template("mail/_footer.txt", **context)]
+        text = "\n\n".join(part.strip() for part in parts if part and part.strip()) + "\n"
+        html = _render_optional(f"mail/{template}.html", context)
+        if html is None:
+            html = render_template(
+                "mail/_layout.html",
+                paragraphs=paragraphs(body),
+                blocks=blocks,
+                sign_off=sign_off,
+                **context,
+            )
+    return queue(to, title, text, inline_styles(html), attachments, topic)
+
+
+def _signed(body):
+    """(body, sign-off): a message signed with her name keeps the shared blocks above it."""
+    head, _, last = body.rpartition("\n\n")
+    if head and last.strip() == current_app.config["OWNER_NAME"]:
+        return head.rstrip(), last.strip()
+    return body, ""
+
+
+def _render_optional(name, context):
+    try:
+        return render_template(name, **context)
+    except TemplateNotFound:
+        return None
+
+
+_URL = re.compile(r"^https?://\S+$")
+
+
+def paragraphs(text):
+    """A plain-text body as HTML paragraphs, its lines kept; a link gets real text.
+
+    A paragraph that ends with an address on its own line, after a line ending in ":",
+    becomes that line as the link's text ("Your private link:" then the address).
+    """
+    out = []
+    for block in re.split(r"\n\s*\n", text.strip()):
+        lines = [line.strip() for line in block.splitlines() if line.strip()]
+        if not lines:
+            continue
+        if len(lines) >= 2 and _URL.match(lines[-1]) and lines[-2].endswith(":"):
+            label = lines[-2].rstrip(":").rstrip("\u00a0 ")
+            link = Markup('<a href="{0}">{1}</a>').format(lines[-1], label)
+            lines = [*(escape(line) for line in lines[:-2]), link]
+        else:
+            lines = [_linked(line) for line in lines]
+        out.append(Markup("<br>\n").join(lines))
+    return out
+
+
+def _linked(line):
+    if _URL.match(line):
+        return Markup('<a href="{0}">{0}</a>').format(line)
+    return escape(line)
+
+
+#: One inliner for every message: mail clients drop <style> and linked style sheets.
+_INLINER = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
+
+
+def inline_styles(html):
+    """The HTML with its <style> rules moved into style attributes, and the <style> gone."""
+    return _INLINER.inline(html)
 
 
 # ----------------------------------------------------------------------------- building
@@ -139,7 +220,7 @@ def site_domain(site_url):
     return urlsplit(site_url).hostname or "localhost"
 
 
-def build_email(message, sender, domain):
+def build_email(message, sender, domain, reply_to=None):
     """The email for an outbox row; raises (UnbuildableMessage, ValueError, ...) if it cannot.
 
     Date and Message-ID come from the row, so every attempt builds the same message and a
@@ -155,6 +236,8 @@ def build_email(message, sender, domain):
         or not all(address.username and address.domain for address in addresses)
     ):
         raise UnbuildableMessage(f"invalid recipient address {message.to!r}")
+    if reply_to:
+        email["Reply-To"] = reply_to
     email["Subject"] = message.subject
     email["Date"] = format_datetime(message.created_at)
     stamp = int(message.created_at.timestamp() * 1_000_000)
@@ -330,10 +413,10 @@ class Delivery:
         return not (self.failed or self.deferred)
 
 
-def deliver_one(session, claimed, *, transport, sender, domain, now):
+def deliver_one(session, claimed, *, transport, sender, domain, now, reply_to=None):
     """Build and send one claimed message, then record what happened; returns its outcome."""
     try:
-        email = build_email(claimed, sender, domain)
+        email = build_email(claimed, sender, domain, reply_to)
     except Exception as error:  # any build error is the row's own, and final
         _failed(session, claimed, now, describe(error))
         return FAILED
@@ -362,6 +445,8 @@ def deliver_queued(
     config = config or current_app.config
     transport = transport_for(config, instance_path or current_app.instance_path)
     sender, domain = config["MAIL_FROM"], site_domain(config["SITE_URL"])
+    # Answers reach the consultant, never the sending address.
+    reply_to = formataddr((config["OWNER_NAME"], config["OWNER_EMAIL"]))
     outcome = Delivery()
     handled = 0
     while handled < limit and not (should_stop and should_stop()):
@@ -379,6 +464,7 @@ def deliver_queued(
                 sender=sender,
                 domain=domain,
                 now=now or utcnow(),
+                reply_to=reply_to,
             )
             handled += 1
             if result == SENT:

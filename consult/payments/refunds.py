@@ -12,9 +12,11 @@ import logging
 import sqlalchemy as sa
 
 from ..auth.models import User
+from ..business import current as current_business
 from ..database import release_read, write
 from .gateways import GatewayError, gateway_for_method
 from .models import PAYMENT, LedgerEntry
+from .notices import queue_refund_notice
 from .service import _refunded_so_far, record_refund, refund_key
 
 log = logging.getLogger(__name__)
@@ -81,7 +83,7 @@ def _settle_one(session, payment_id, *, config, now):
         if payment.refund_owed_cents != amount:
             # Another run settled it meanwhile (and recorded the same gateway refund).
             return "nothing owed"
-        record_refund(
+        credit_note = record_refund(
             session,
             payment,
             amount,
@@ -91,6 +93,7 @@ def _settle_one(session, payment_id, *, config, now):
             gateway_refund_id=result["id"] if result else None,
             settling_owed=True,
         )
+        queue_refund_notice(session, credit_note, current_business())
         # After recording: the row lock reloads the payment, which would undo these.
         payment.refund_owed_cents = None
         payment.refund_owed_reason = None

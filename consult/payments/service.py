@@ -19,11 +19,13 @@ from sqlalchemy import orm as so
 
 from ..audit import record as audit
 from ..booking.models import HELD
+from ..business import current as current_business
 from ..database import release_read, write
 from ..mail.outbox import queue_templated
 from . import taxes
 from .gateways import GatewayError, gateway_for, gateway_for_method
 from .models import PAYMENT, REFUND, Counter, LedgerEntry, LedgerTax, PaymentAnomaly
+from .notices import queue_refund_notice
 
 __all__ = [
     "GatewayError",
@@ -388,7 +390,7 @@ def refund(session, payment_entry, amount_cents, *, reason, user=None, now, conf
         idempotency_key=refund_key(payment_entry, refunded, amount_cents),
     )
     with write(session):
-        return record_refund(
+        credit_note = record_refund(
             session,
             payment_entry,
             amount_cents,
@@ -397,6 +399,9 @@ def refund(session, payment_entry, amount_cents, *, reason, user=None, now, conf
             now=now,
             gateway_refund_id=result["id"] if result else None,
         )
+        # The client is told in the same write: amount, each tax, a link to the note.
+        queue_refund_notice(session, credit_note, current_business())
+        return credit_note
 
 
 def record_refund(

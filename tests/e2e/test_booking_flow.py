@@ -14,6 +14,8 @@ from consult.booking.seed import seed
 from consult.extensions import db, utcnow
 from consult.mail.models import OutboxMessage
 
+SCREENSHOTS = Path(__file__).parent / "screenshots"
+
 
 def test_a_prospect_in_paris_books_and_pays_for_the_flagship_session(
     app, browser, live_server, deliver_mail
@@ -48,6 +50,10 @@ def test_a_prospect_in_paris_books_and_pays_for_the_flagship_session(
         )
         page.get_by_label("Language for emails").select_option("en")
         page.get_by_label("I agree to be contacted").check()
+        # Her time is inside the no-refund window: the form says so and asks her to accept.
+        page.get_by_label("I understand that this session cannot be refunded").check()
+        SCREENSHOTS.mkdir(exist_ok=True)
+        page.screenshot(path=SCREENSHOTS / "booking-no-refund-accepted.png", full_page=True)
         page.get_by_role("button", name="Hold this time and pay").click()
 
         page.wait_for_url("**/en/pay/demo/**")

@@ -17,6 +17,8 @@ INTAKE = {
     "goal": "Savoir si une agence peut tenir notre Instagram.",
     "email_lang": "fr",
     "consent": "y",
+    # The first free slot is inside the no-refund window: she accepts it explicitly.
+    "accept_no_refund": "y",
 }
 
 

@@ -33,6 +33,8 @@ def test_the_owner_refunds_half_and_both_documents_carry_the_right_taxes(
     page.locator("#organisation_size").select_option("2-10")
     page.locator("#goal").fill("Confier Instagram à une agence, ou pas.")
     page.locator("#consent").check()
+    if page.locator("#accept_no_refund").count():  # a time inside the no-refund window
+        page.locator("#accept_no_refund").check()
     page.locator("main form button[type=submit]").click()
     page.wait_for_url("**/fr/pay/demo/**")
     page.locator("form[action$='/pay'] button[type=submit]").click()

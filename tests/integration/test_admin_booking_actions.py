@@ -93,8 +93,11 @@ def test_cancelling_with_a_refund_gives_back_all_that_remains(app, client, auth,
     assert "payment.refund" in entries
     page = client.get(response.headers["Location"]).text
     assert "cancelled; $287.44 refunded." in page
-    (message,) = mail_to_prospect(app)
-    assert message.status == "queued"  # the worker sends it, never the request
+    messages = mail_to_prospect(app)  # the cancellation, and the credit note once made
+    topics = sorted(message.topic.split(":")[0] for message in messages)
+    assert topics == ["booking_cancelled", "payments_refund"]
+    # The worker sends them, never the request.
+    assert {message.status for message in messages} == {"queued"}
 
 
 def test_cancelling_without_a_refund_keeps_the_payment(app, client, auth, paid_booking):

@@ -30,6 +30,7 @@ INTAKE = {
     "goal": "Décider si je confie nos réseaux sociaux à une agence.",
     "email_lang": "fr",
     "consent": "y",
+    "accept_no_refund": "y",
 }
 
 

@@ -250,7 +250,8 @@ def test_a_late_payment_for_a_retaken_slot_is_refunded_and_both_people_are_told(
     status, rows, _ = state(app, late_id)
     assert status == EXPIRED
     assert rows == [(PAYMENT, "R-000001", 28_744), (REFUND, "CN-000001", -28_744)]
-    (to_prospect,) = mails_to(app, email)
+    to_prospect, credit_note = mails_to(app, email)  # then the credit note, once it is made
+    assert credit_note.topic.startswith("payments_refund")
     assert "remboursé" in to_prospect.subject
     # Queued with the payment, before the gateway made the refund: it says it is under way.
     assert "en cours de remboursement" in to_prospect.text_body

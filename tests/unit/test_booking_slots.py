@@ -209,7 +209,7 @@ def test_a_local_time_that_does_not_exist_is_skipped():
     assert starts == ["00:00", "00:30", "01:00", "01:30", "03:00", "03:30", "04:00", "04:30"]
 
 
-def test_a_local_time_that_happens_twice_is_offered_once():
+def test_a_local_time_that_happens_twice_is_offered_at_both_of_its_instants():
     night = every_day(((0,), (4,)))
     found = compute(
         rules(slot_step_minutes=30, horizon_days=2),
@@ -218,13 +218,58 @@ def test_a_local_time_that_happens_twice_is_offered_once():
         now=local(2027, 11, 6, 12),
     )
     starts = slots_on(date(2027, 11, 7), found)
-    assert starts.count("01:00") == 1 and starts.count("01:30") == 1
+    assert starts.count("01:00") == 2 and starts.count("01:30") == 2
     assert len({slot.starts_at for slot in found}) == len(found)
-    # The first 1:30 (EDT) is the one offered.
-    one_thirty = next(
-        s for s in found if s.starts_at.astimezone(MONTREAL).strftime("%d %H:%M") == "07 01:30"
+    one_thirty = [
+        s.starts_at
+        for s in found
+        if s.starts_at.astimezone(MONTREAL).strftime("%d %H:%M") == "07 01:30"
+    ]
+    # The first 1:30 is EDT (UTC-4), the second EST (UTC-5), an hour later.
+    assert one_thirty == [
+        datetime(2027, 11, 7, 5, 30, tzinfo=UTC),
+        datetime(2027, 11, 7, 6, 30, tzinfo=UTC),
+    ]
+
+
+def test_both_passes_of_the_repeated_hour_on_the_2026_fall_back_night_come_in_order():
+    found = compute(
+        rules(slot_step_minutes=30, horizon_days=2),
+        hours=every_day(((0,), (3,))),
+        minutes=30,
+        now=local(2026, 10, 31, 12),
     )
-    assert one_thirty.starts_at == datetime(2027, 11, 7, 5, 30, tzinfo=UTC)
+    night = [
+        (
+            s.starts_at.astimezone(MONTREAL).strftime("%H:%M"),
+            s.starts_at.astimezone(MONTREAL).utcoffset(),
+        )
+        for s in found
+        if s.starts_at.astimezone(MONTREAL).date() == date(2026, 11, 1)
+    ]
+    edt, est = timedelta(hours=-4), timedelta(hours=-5)
+    assert night == [
+        ("00:00", edt),
+        ("00:30", edt),
+        ("01:00", edt),
+        ("01:30", edt),
+        ("01:00", est),
+        ("01:30", est),
+        ("02:00", est),
+        ("02:30", est),
+    ]
+
+
+def test_a_session_ending_in_the_repeated_hour_still_must_fit_before_closing():
+    # Open until 2:00 (EST): a one-hour session at the second 1:30 would end at 2:30.
+    found = compute(
+        rules(slot_step_minutes=30, horizon_days=2),
+        hours=every_day(((0,), (2,))),
+        minutes=60,
+        now=local(2026, 10, 31, 12),
+    )
+    last = max(s.starts_at for s in found if s.starts_at < datetime(2026, 11, 2, tzinfo=UTC))
+    assert last == datetime(2026, 11, 1, 6, 0, tzinfo=UTC)  # the second 1:00, EST
 
 
 def test_a_prospect_whose_date_differs_sees_the_slot_on_her_own_day():
