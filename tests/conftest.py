@@ -15,7 +15,7 @@ from hypothesis import settings
 from werkzeug.serving import make_server
 
 from consult import create_app
-from consult.extensions import db
+from consult.extensions import db, utcnow
 
 # Hypothesis keeps no example database: nothing of a run lands in the tree or in git.
 settings.register_profile("consult", database=None, deadline=None)
@@ -200,6 +200,19 @@ class AuthActions:
 @pytest.fixture
 def auth(client, make_user):
     return AuthActions(client, make_user)
+
+
+@pytest.fixture
+def held(app):
+    """A held booking of $287.44 (250 + GST 12.50 + QST 24.94), as a detached snapshot."""
+    from tests.factories import make_held_booking
+
+    with app.app_context():
+        booking = make_held_booking(db.session, utcnow())
+        db.session.commit()
+        db.session.refresh(booking)
+        db.session.expunge(booking)
+        return booking
 
 
 @pytest.fixture

@@ -14,6 +14,9 @@ import stripe
 
 # ----------------------------------------------------------------------------- events
 
+#: The demo gateway's default signing secret (consult.config DEFAULTS).
+DEMO_WEBHOOK_SECRET = "whsec_demo_local_only"
+
 
 def event(event_type, data_object, *, event_id=None, created=None):
     return {

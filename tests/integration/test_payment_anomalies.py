@@ -2,27 +2,14 @@
 currency and checkout are the ones the booking was offered; anything else is an anomaly,
 in the ledger as money received, refunded in full, shown to the owner, confirming nothing."""
 
-import pytest
 import sqlalchemy as sa
 
 from consult.booking.models import CONFIRMED, HELD, Booking
-from consult.extensions import db, utcnow
+from consult.extensions import db
 from consult.payments.models import PAYMENT, REFUND, LedgerEntry, PaymentAnomaly
-from tests.factories import make_held_booking
-from tests.payments_support import checkout_session, event, post_event
+from tests.payments_support import DEMO_WEBHOOK_SECRET, checkout_session, event, post_event
 
-SECRET = "whsec_demo_local_only"
-
-
-@pytest.fixture
-def held(app):
-    """A held booking offered at $287.44, as a detached snapshot."""
-    with app.app_context():
-        booking = make_held_booking(db.session, utcnow())
-        db.session.commit()
-        db.session.refresh(booking)
-        db.session.expunge(booking)
-        return booking
+SECRET = DEMO_WEBHOOK_SECRET
 
 
 def paid(booking, **fields):

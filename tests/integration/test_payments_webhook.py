@@ -22,6 +22,7 @@ from consult.payments import service
 from consult.payments.models import PAYMENT, REFUND, LedgerEntry, WebhookEvent
 from tests.factories import make_held_booking
 from tests.payments_support import (
+    DEMO_WEBHOOK_SECRET,
     checkout_session,
     event,
     post_event,
@@ -29,18 +30,7 @@ from tests.payments_support import (
     signed,
 )
 
-SECRET = "whsec_demo_local_only"
-
-
-@pytest.fixture
-def held(app):
-    """A held booking of $287.44 (250 + GST 12.50 + QST 24.94), as a detached snapshot."""
-    with app.app_context():
-        booking = make_held_booking(db.session, utcnow())
-        db.session.commit()
-        db.session.refresh(booking)
-        db.session.expunge(booking)
-        return booking
+SECRET = DEMO_WEBHOOK_SECRET
 
 
 def state(app, booking_id):

@@ -12,23 +12,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from consult.booking.models import HELD, Booking
-from consult.extensions import db, utcnow
+from consult.extensions import db
 from consult.payments.models import LedgerEntry, PaymentAnomaly, WebhookEvent
 from consult.payments.settlement import HANDLERS
-from tests.factories import make_held_booking
-from tests.payments_support import checkout_session, event, post_event, refund_object
+from tests.payments_support import (
+    DEMO_WEBHOOK_SECRET,
+    checkout_session,
+    event,
+    post_event,
+    refund_object,
+)
 
-SECRET = "whsec_demo_local_only"
-
-
-@pytest.fixture
-def held(app):
-    with app.app_context():
-        booking = make_held_booking(db.session, utcnow())
-        db.session.commit()
-        db.session.refresh(booking)
-        db.session.expunge(booking)
-        return booking
+SECRET = DEMO_WEBHOOK_SECRET
 
 
 def post_raw(client, body, signature=None, timestamp=None):
