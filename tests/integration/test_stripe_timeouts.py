@@ -10,7 +10,6 @@ on correctness (no request outlives the worker), not a speed benchmark.
 import socket
 import threading
 import time
-from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -22,7 +21,14 @@ from consult.extensions import db, utcnow
 from consult.payments import refunds
 from consult.payments.models import PAYMENT, REFUND, LedgerEntry, WebhookEvent
 from consult.payments.service import record_payment
-from tests.factories import RESERVATION_FORM, free_slots, make_booking, open_every_day, slot_key
+from tests.factories import (
+    RESERVATION_FORM,
+    free_slots,
+    make_booking,
+    make_held_booking,
+    open_every_day,
+    slot_key,
+)
 from tests.payments_support import StripeStub, checkout_session, event, post_event
 
 ENDPOINT_SECRET = "whsec_timeouts"
@@ -181,11 +187,9 @@ def test_paying_while_stripe_is_silent_keeps_her_hold_and_lets_her_come_back(app
 
 def test_the_pay_button_while_stripe_is_silent_says_to_try_again(app, client):
     with app.app_context():
-        booking = make_booking(
+        booking = make_held_booking(
             db.session,
-            now=utcnow(),
-            status=HELD,
-            hold_expires_at=utcnow() + timedelta(minutes=30),
+            utcnow(),
             gateway="stripe",
         )
         db.session.commit()
@@ -265,11 +269,9 @@ def test_the_owners_refund_while_stripe_is_silent_records_nothing(app, client, a
 
 def test_a_webhook_while_stripe_is_silent_answers_503_and_keeps_nothing(app, client):
     with app.app_context():
-        booking = make_booking(
+        booking = make_held_booking(
             db.session,
-            now=utcnow(),
-            status=HELD,
-            hold_expires_at=utcnow() + timedelta(minutes=30),
+            utcnow(),
             gateway="stripe",
             gateway_session_id="cs_test_silent",
         )

@@ -19,7 +19,14 @@ from consult.extensions import db, utcnow
 from consult.payments.gateways import DemoGateway, ManualGateway, StripeGateway
 from consult.payments.models import PAYMENT, REFUND, LedgerEntry
 from consult.payments.service import record_payment
-from tests.factories import RESERVATION_FORM, free_slots, make_booking, open_every_day, slot_key
+from tests.factories import (
+    RESERVATION_FORM,
+    free_slots,
+    make_booking,
+    make_held_booking,
+    open_every_day,
+    slot_key,
+)
 from tests.payments_support import checkout_session, event, post_event
 
 SECRET = "whsec_demo_local_only"
@@ -175,11 +182,9 @@ def test_the_owners_partial_refund_calls_the_gateway_before_recording(app, clien
 
 def test_a_paid_webhook_asks_the_gateway_before_its_write(app, client, calls_out):
     with app.app_context():
-        booking = make_booking(
+        booking = make_held_booking(
             db.session,
-            now=utcnow(),
-            status=HELD,
-            hold_expires_at=utcnow() + timedelta(minutes=30),
+            utcnow(),
             gateway="demo",
             gateway_session_id="cs_demo_boundary",
         )
