@@ -38,6 +38,8 @@ translations: $(VENV)/.installed
 	done
 
 run: export CONSULT_SITE_URL ?= http://127.0.0.1:$(PORT)
+# The demo's video offers get a room per booking (a link only: nothing is called).
+run: export CONSULT_MEETING_ROOM_HOST ?= https://meet.jit.si
 run: $(VENV)/.installed translations
 	$(FLASK) db upgrade
 	$(FLASK) consult seed-demo
@@ -51,18 +53,29 @@ lint: $(VENV)/.dev-installed
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
-test: lint translations
+# The Nu HTML checker (vnu.jar, run with Java 17+) checks every page the browser tests load.
+VNU_VERSION := 26.9.27
+VNU_JAR := $(VENV)/tools/node_modules/vnu-jar/build/dist/vnu.jar
+export CONSULT_VNU_JAR ?= $(abspath $(VNU_JAR))
+
+$(VNU_JAR):
+	npm install --silent --no-audit --no-fund --prefix $(VENV)/tools vnu-jar@$(VNU_VERSION)
+	@touch $@
+
+test: lint translations $(VNU_JAR)
 	CONSULT_TEST_DB=sqlite $(BIN)/pytest -q
 	CONSULT_TEST_DB=postgresql $(BIN)/pytest -q
 
-test-sqlite: $(VENV)/.dev-installed translations
+test-sqlite: $(VENV)/.dev-installed translations $(VNU_JAR)
 	CONSULT_TEST_DB=sqlite $(BIN)/pytest -q
 
-test-postgresql: $(VENV)/.dev-installed translations
+test-postgresql: $(VENV)/.dev-installed translations $(VNU_JAR)
 	CONSULT_TEST_DB=postgresql $(BIN)/pytest -q
 
+# The public pages against a bare Flask app under the same gunicorn, the reservation burst,
+# and how slots, the export and the ledger grow: a table, then name=value lines (a few minutes).
 bench: $(VENV)/.dev-installed translations
-	$(BIN)/pytest -q tests/bench --benchmark-enable --benchmark-only
+	$(BIN)/python -m tests.bench.run
 
 # The site under gunicorn (4 workers) and the worker on a fresh PostgreSQL database, for
 # LOAD_SECONDS; prints throughput and latency, fails on a 5xx, an overlap or a lost mail.
@@ -72,10 +85,11 @@ load: $(VENV)/.dev-installed translations
 
 # Extract the strings of one part into its French catalog: PKG=booking reads consult/booking
 # and consult/templates/booking and writes consult/booking/translations/fr/LC_MESSAGES/messages.po;
-# PKG=core reads the shared files (consult/*.py, base.html, errors, macros).
+# PKG=core reads the shared files (consult/*.py, base.html, errors, macros, the mail partials).
 ifeq ($(PKG),core)
 CATALOG := consult/translations
-SOURCES := $(wildcard consult/*.py) consult/templates/base.html consult/templates/errors consult/templates/macros
+SOURCES := $(wildcard consult/*.py) consult/templates/base.html consult/templates/errors consult/templates/macros \
+	$(wildcard consult/templates/mail/_*)
 else
 CATALOG := consult/$(PKG)/translations
 SOURCES := consult/$(PKG) $(wildcard consult/templates/$(PKG)) $(wildcard consult/templates/mail/$(PKG)_*)
@@ -84,13 +98,13 @@ endif
 messages: $(VENV)/.dev-installed
 	@test -n "$(PKG)" || (echo "usage: make messages PKG=booking (or PKG=core)" && exit 2)
 	@mkdir -p $(CATALOG)
-	$(BIN)/pybabel --quiet extract -F babel.cfg -k _l -k lazy_gettext --no-location \
+	$(BIN)/pybabel --quiet extract -F babel.cfg -k _l -k lazy_gettext -k french_first --no-location \
 		-o $(CATALOG)/messages.pot $(SOURCES)
 	@if [ -f $(CATALOG)/fr/LC_MESSAGES/messages.po ]; then \
-		$(BIN)/pybabel --quiet update --no-fuzzy-matching --ignore-obsolete -i $(CATALOG)/messages.pot \
+		$(BIN)/pybabel --quiet update --width=100 --no-fuzzy-matching --ignore-obsolete -i $(CATALOG)/messages.pot \
 			-d $(CATALOG) -l fr; \
 	else \
-		$(BIN)/pybabel --quiet init -i $(CATALOG)/messages.pot -d $(CATALOG) -l fr; \
+		$(BIN)/pybabel --quiet init --width=100 -i $(CATALOG)/messages.pot -d $(CATALOG) -l fr; \
 	fi
 	@rm $(CATALOG)/messages.pot
 

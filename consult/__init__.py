@@ -40,6 +40,13 @@ def create_app(test_config=None):
     mark_builtin_routes_public(app)
     app.before_request(enforce_access)
 
+    from . import page_cache, static_files
+
+    # Last of the before_request hooks: a stored page is served once access and language
+    # are settled. Static files are answered in front of everything, by WhiteNoise.
+    page_cache.init_app(app)
+    static_files.init_app(app)
+
     from . import cli
 
     cli.init_app(app)
@@ -108,6 +115,7 @@ def _register_blueprints(app):
     from .content.admin import bp as content_admin_bp
     from .content.routes import bp as content_bp
     from .payments.routes import bp as payments_bp
+    from .privacy.routes import bp as privacy_bp
 
     for blueprint in (
         auth_bp,
@@ -119,6 +127,7 @@ def _register_blueprints(app):
         accounting_bp,
         booking_bp,
         payments_bp,
+        privacy_bp,
     ):
         app.register_blueprint(blueprint)
     hostile.init_app(app)

@@ -84,10 +84,36 @@ DEFAULTS = {
     # None follows ENV_NAME: allowed in development and tests (Radicale on 127.0.0.1),
     # refused in production, where such an address could reach inside the server's network.
     "CALENDAR_ALLOW_PRIVATE_ADDRESSES": None,
+    # A PEM file of certificate authorities her calendar server's certificate may come from
+    # (a server on her own network with its own authority); empty: the system's usual ones.
+    "CALENDAR_CA_BUNDLE": "",
     # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
     "PROXY_HOPS": 0,
     # Largest request body of any kind (an upload plus its form); larger gets a 413 page.
     "MAX_CONTENT_LENGTH": 6 * 1024 * 1024,
+    # The page cache (consult/page_cache.py): finished public pages for anonymous visitors,
+    # invalidated by version on every edit. false turns it off.
+    "PAGE_CACHE": True,
+    # Where pages live: empty follows RATELIMIT_STORAGE_URI when that is redis:// (shared by
+    # every process and machine), else each process keeps its own; or a redis:// URL.
+    "PAGE_CACHE_URL": "",
+    # Seconds a stored page is served before it is rendered again without any edit: what the
+    # clock alone changes (a scheduled article, a talk now past, a lapsed hold, the notice).
+    "PAGE_CACHE_SECONDS": 60,
+    "PAGE_CACHE_SLOT_SECONDS": 15,
+    # Where the compressed copy of consult/static is made (consult/static_files.py); empty
+    # means instance/static-build.
+    "STATIC_BUILD_FOLDER": "",
+    # Privacy (Law 25): the person in charge of personal information, empty meaning the
+    # owner; how long inquiries, intake answers and mail bodies are kept (days) until the
+    # owner sets her own on her desk; how many requests one address may file per hour.
+    "PRIVACY_OFFICER_NAME": "",
+    "PRIVACY_OFFICER_TITLE": "",
+    "PRIVACY_OFFICER_EMAIL": "",
+    "PRIVACY_INQUIRY_RETENTION_DAYS": 730,
+    "PRIVACY_INTAKE_RETENTION_DAYS": 365,
+    "PRIVACY_OUTBOX_RETENTION_DAYS": 90,
+    "PRIVACY_REQUEST_RATE_LIMIT": "5 per hour",
 }
 
 #: How a boolean environment variable says yes.
@@ -102,6 +128,15 @@ def private_addresses_allowed(config):
     if allowed is None:
         return config.get("ENV_NAME") != "production"
     return bool(allowed)
+
+
+def page_cache_url(config):
+    """Where the page cache lives: PAGE_CACHE_URL, else the rate limiter's Redis; "" means
+    each process keeps its own pages (fine for one process: `flask run`)."""
+    url = config.get("PAGE_CACHE_URL") or ""
+    if not url and config.get("RATELIMIT_STORAGE_URI", "").startswith(("redis://", "rediss://")):
+        url = config["RATELIMIT_STORAGE_URI"]
+    return url if url.startswith(("redis://", "rediss://")) else ""
 
 
 def from_environment(environ=os.environ):
@@ -194,6 +229,13 @@ def check_production(config):
         problems.append(
             f"CONSULT_RATELIMIT_STORAGE_URI is memory:// with CONSULT_WEB_WORKERS="
             f"{config['WEB_WORKERS']}; rate limits would not hold: use redis://"
+        )
+    if config.get("PAGE_CACHE") and not page_cache_url(config) and config["WEB_WORKERS"] > 1:
+        # An edit seen by one process would stay unseen by the others' copies.
+        problems.append(
+            f"the page cache is kept in each process with CONSULT_WEB_WORKERS="
+            f"{config['WEB_WORKERS']}: set CONSULT_PAGE_CACHE_URL=redis://... "
+            "(or CONSULT_PAGE_CACHE=false)"
         )
     if not config["SITE_URL"].startswith("https://"):
         problems.append("CONSULT_SITE_URL must be an https:// address")

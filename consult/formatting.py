@@ -218,6 +218,16 @@ def format_month_name(number):
     return month_name(number, current_locale())
 
 
+def label(text, locale):
+    """A label before its value: "Rencontre :" in French (a no-break space before the colon,
+    as French typography wants), "Session:" in English."""
+    return f"{text}\u00a0:" if _is_french(locale) else f"{text}:"
+
+
+def format_label(text):
+    return label(text, current_locale())
+
+
 #: The names templates use: `{{ cents|money(currency) }}`, `{{ moment|when(zone) }}`, ...
 FILTERS = {
     "money": format_money,
@@ -226,6 +236,7 @@ FILTERS = {
     "time": format_time,
     "date_time": format_date_time,
     "when": format_when,
+    "label": format_label,
 }
 GLOBALS = {
     "money": format_money,

@@ -76,6 +76,12 @@ def settle_refunds(stopping):
         log.info("refunds: %s settled, %s failed and wait for the next run", settled, failed)
 
 
+def privacy_retention(stopping):
+    from .privacy.cli import retention_job
+
+    retention_job(stopping)
+
+
 @dataclass(frozen=True)
 class Job:
     name: str
@@ -90,6 +96,7 @@ JOBS = (
     Job("settle-refunds", settle_refunds, 60),
     Job("send-reminders", send_reminders, 5 * 60),
     Job("sync-calendar", sync_calendar, 15 * 60),
+    Job("privacy-retention", privacy_retention, 60 * 60),
 )
 
 

@@ -90,6 +90,15 @@ class LedgerFilterForm(QueryForm):
         validators=[AnyOf(tuple(ledger.VARIANTS), message=_l("Unknown file format."))],
     )
 
+    def validate_variant(self, field):
+        if self.layout.data in ledger.DECIMAL_POINT_ONLY and field.data == ledger.EXCEL_FR.name:
+            raise ValidationError(
+                _l(
+                    "QuickBooks Online and Xero read only amounts with a decimal point: "
+                    "choose “CSV (comma, decimal point)” for these layouts."
+                )
+            )
+
     def validate_end(self, field):
         if self.start.data and field.data and field.data < self.start.data:
             raise ValidationError(_l("The end date is before the start date."))

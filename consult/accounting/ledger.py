@@ -6,6 +6,7 @@ settings, and passes the consultant's time zone in.
 
 import csv
 import io
+import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -151,18 +152,36 @@ ENTRY_FIELDS = (
 REFERENCE_FIELDS = ENTRY_FIELDS[ENTRY_FIELDS.index("external_reference") :]
 
 
+def net_of(total_cents: int, fee_cents: int | None, net_cents: int | None) -> int:
+    """What a row leaves in the bank: the net its processor reported, else its total less
+    the fee it reported (none: nothing known to deduct). A refund's net is its negative
+    amount, since the processor keeps its fee on the payment."""
+    if net_cents is not None:
+        return net_cents
+    return total_cents - (fee_cents or 0)
+
+
 def row_from(entry, *, corrects, booking_reference, taxes) -> Row:
     """A Row from `entry`'s ENTRY_FIELDS (`entry[name]`), with what the entry does not hold
     itself: the receipt it corrects, its booking's reference, its taxes by code."""
     values = {name: entry[name] for name in ENTRY_FIELDS}
     for name in REFERENCE_FIELDS:
         values[name] = values[name] or ""
+    values["net_cents"] = net_of(values["total_cents"], values["fee_cents"], values["net_cents"])
     return Row(**values, corrects=corrects or "", booking_reference=booking_reference, taxes=taxes)
+
+
+def _plus(first: int | None, second: int | None) -> int | None:
+    """A sum where None means "nobody reported any": None only when both are."""
+    if first is None and second is None:
+        return None
+    return (first or 0) + (second or 0)
 
 
 @dataclass
 class Totals:
-    """Sums over some rows; fees and nets only over the rows whose gateway told them."""
+    """Sums over some rows; `fee_cents` is None when no row's processor reported a fee, and
+    `net_cents` counts every row at its net (see `net_of`), so total - fees = net."""
 
     count: int = 0
     subtotal_cents: int = 0
@@ -170,7 +189,7 @@ class Totals:
     taxable_cents: int = 0
     taxes: dict[str, int] = field(default_factory=dict)
     total_cents: int = 0
-    fee_cents: int = 0
+    fee_cents: int | None = None
     net_cents: int = 0
 
     def __add__(self, other: "Totals") -> "Totals":
@@ -181,7 +200,7 @@ class Totals:
             taxable_cents=self.taxable_cents + other.taxable_cents,
             taxes={code: self.taxes.get(code, 0) + other.taxes.get(code, 0) for code in codes},
             total_cents=self.total_cents + other.total_cents,
-            fee_cents=self.fee_cents + other.fee_cents,
+            fee_cents=_plus(self.fee_cents, other.fee_cents),
             net_cents=self.net_cents + other.net_cents,
         )
 
@@ -331,9 +350,17 @@ def ledger_header(tax_codes: list[str], labels: dict[str, str] | None = None) ->
     return header
 
 
-def ledger_table(rows: Iterable[Row], tax_codes, zone: ZoneInfo, labels=None) -> Iterator[list]:
-    """Every column of every row; taxes a row does not carry are left empty."""
-    yield ledger_header(tax_codes, labels)
+def ledger_table(
+    rows: Iterable[Row], tax_codes, zone: ZoneInfo, labels=None, kinds=None
+) -> Iterator[list]:
+    """Every column of every row; taxes a row does not carry are left empty.
+
+    `labels` names the columns (the keys of LEDGER_COLUMNS, and each tax code), `kinds`
+    the types ("payment", "refund"): the French variant writes them in French.
+    """
+    tax_labels = {code: (labels or {}).get(code, code) for code in tax_codes}
+    yield ledger_header([tax_labels[code] for code in tax_codes], labels)
+    kinds = kinds or {}
     zone_name = str(zone)
     for row in rows:
         local = row.local_time(zone)
@@ -341,7 +368,7 @@ def ledger_table(rows: Iterable[Row], tax_codes, zone: ZoneInfo, labels=None) ->
             local.strftime("%Y-%m-%d"),
             local.strftime("%H:%M"),
             zone_name,
-            row.kind,
+            kinds.get(row.kind, row.kind),
             row.number,
             row.corrects,
             row.booking_reference,
@@ -368,15 +395,22 @@ def _bank_description(row: Row) -> str:
     return f"{row.number} {row.client_name} - {row.description}"
 
 
+#: QuickBooks Online asks for the date format at upload and recommends day first; a French
+#: (or Canadian) spreadsheet reads 07/11/2026 as 7 November too, where MM/DD read as July.
+QUICKBOOKS_DATE = "%d/%m/%Y"
+#: Xero reads ISO dates whatever the organisation's region.
+XERO_DATE = "%Y-%m-%d"
+
+
 def quickbooks_table(rows: Iterable[Row], zone: ZoneInfo) -> Iterator[list]:
-    """QuickBooks Online bank import, three columns: Date (MM/DD/YYYY), Description, Amount.
+    """QuickBooks Online bank import, three columns: Date (DD/MM/YYYY), Description, Amount.
 
     One line per row at its total (refunds negative), then one negative line per gateway
     fee, so the lines add up to what the gateway pays out.
     """
     yield ["Date", "Description", "Amount"]
     for row in rows:
-        day = row.local_time(zone).strftime("%m/%d/%Y")
+        day = row.local_time(zone).strftime(QUICKBOOKS_DATE)
         yield [day, _bank_description(row), Cents(row.total_cents)]
         if row.fee_cents:
             yield [day, f"{row.number} {row.method.capitalize()} fee", Cents(-row.fee_cents)]
@@ -389,7 +423,7 @@ def xero_table(rows: Iterable[Row], zone: ZoneInfo) -> Iterator[list]:
     """
     yield ["Date", "Amount", "Payee", "Description", "Reference"]
     for row in rows:
-        day = row.local_time(zone).strftime("%Y-%m-%d")
+        day = row.local_time(zone).strftime(XERO_DATE)
         yield [day, Cents(row.total_cents), row.client_name, row.description, row.number]
         if row.fee_cents:
             payee = row.method.capitalize()
@@ -397,6 +431,24 @@ def xero_table(rows: Iterable[Row], zone: ZoneInfo) -> Iterator[list]:
 
 
 LAYOUTS = ("ledger", "quickbooks", "xero")
+#: Layouts whose importers read only a decimal point (and a comma between columns).
+DECIMAL_POINT_ONLY = ("quickbooks", "xero")
+
+
+@dataclass(frozen=True)
+class FileLimit:
+    """What one file may hold for an importer: lines after the header, bytes in all."""
+
+    max_lines: int | None = None
+    max_bytes: int | None = None
+
+
+#: QuickBooks Online takes files of at most 350 KB; Xero at most 1,000 lines (the header
+#: counted, to be safe). A larger export is split into numbered files in one zip.
+IMPORT_LIMITS = {
+    "quickbooks": FileLimit(max_bytes=350 * 1000),
+    "xero": FileLimit(max_lines=999),
+}
 
 
 def csv_chunks(table: Iterable[list], variant: Variant, lines_per_chunk=500) -> Iterator[str]:
@@ -415,6 +467,65 @@ def csv_chunks(table: Iterable[list], variant: Variant, lines_per_chunk=500) -> 
     rest = buffer.getvalue()
     if rest:
         yield rest
+
+
+def csv_line(record: list, variant: Variant) -> str:
+    """One record as an RFC 4180 line (CRLF), with the variant's separator and decimals."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=variant.delimiter, lineterminator="\r\n")
+    writer.writerow([cell(value, variant) for value in record])
+    return buffer.getvalue()
+
+
+def csv_files(table: Iterable[list], variant: Variant, limit: FileLimit) -> Iterator[bytes]:
+    """The table as whole CSV files (UTF-8 bytes, each with the header), each within
+    `limit`; one file at a time is held in memory. An empty table still gives one file."""
+    lines = iter(table)
+    header = csv_line(next(lines), variant).encode()
+    start = ("\ufeff" if variant.bom else "").encode() + header
+    part, size, count = [start], len(start), 0
+    for record in lines:
+        line = csv_line(record, variant).encode()
+        full = (limit.max_lines is not None and count >= limit.max_lines) or (
+            limit.max_bytes is not None and count and size + len(line) > limit.max_bytes
+        )
+        if full:
+            yield b"".join(part)
+            part, size, count = [start], len(start), 0
+        part.append(line)
+        size += len(line)
+        count += 1
+    yield b"".join(part)
+
+
+class _Sink(io.RawIOBase):
+    """A write-only stream whose bytes are taken out as they come (a zip being streamed)."""
+
+    def __init__(self):
+        self._chunks: list[bytes] = []
+
+    def writable(self):
+        return True
+
+    def write(self, data):
+        self._chunks.append(bytes(data))
+        return len(data)
+
+    def take(self) -> bytes:
+        data = b"".join(self._chunks)
+        self._chunks.clear()
+        return data
+
+
+def zip_stream(files: Iterable[tuple[str, bytes]]) -> Iterator[bytes]:
+    """A zip of (name, content) files, streamed: each file is compressed and given out
+    before the next is read, so memory holds one file."""
+    sink = _Sink()
+    with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, content in files:
+            archive.writestr(name, content)
+            yield sink.take()
+    yield sink.take()
 
 
 def registrations(stored: Iterable[tuple[str, str, str]], configured: list[dict]):

@@ -108,8 +108,18 @@ def totals_by_kind(session, wanted: ledger.Filter, zone: ZoneInfo) -> dict[str, 
                 sa.func.sum(sa.case((has_taxes, LedgerEntry.subtotal_cents), else_=0)), 0
             ),
             sa.func.coalesce(sa.func.sum(LedgerEntry.total_cents), 0),
-            sa.func.coalesce(sa.func.sum(LedgerEntry.fee_cents), 0),
-            sa.func.coalesce(sa.func.sum(LedgerEntry.net_cents), 0),
+            # NULL when no row's processor reported a fee: shown blank, not as 0.00.
+            sa.func.sum(LedgerEntry.fee_cents),
+            # Each row at ledger.net_of(): the reported net, else total less any fee.
+            sa.func.coalesce(
+                sa.func.sum(
+                    sa.func.coalesce(
+                        LedgerEntry.net_cents,
+                        LedgerEntry.total_cents - sa.func.coalesce(LedgerEntry.fee_cents, 0),
+                    )
+                ),
+                0,
+            ),
         )
         .where(*conditions)
         .group_by(LedgerEntry.kind)
@@ -121,7 +131,7 @@ def totals_by_kind(session, wanted: ledger.Filter, zone: ZoneInfo) -> dict[str, 
             subtotal_cents=int(subtotal),
             taxable_cents=int(taxable),
             total_cents=int(total),
-            fee_cents=int(fee),
+            fee_cents=None if fee is None else int(fee),
             net_cents=int(net),
         )
     taxes = session.execute(

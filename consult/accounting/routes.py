@@ -13,6 +13,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -110,9 +111,10 @@ def show_ledger():
     return ledger_page(filter_form())
 
 
-def ledger_labels():
-    """The full layout's header, in the page's language."""
+def ledger_labels(tax_codes=()):
+    """The full layout's header (tax codes included), in the current language."""
     return {
+        **{code: tax_label(code) for code in tax_codes},
         "date": _("Date"),
         "time": _("Time"),
         "time_zone": _("Time zone"),
@@ -138,35 +140,78 @@ def ledger_labels():
     }
 
 
-def export_filename(form):
+def tax_label(code):
+    """A tax code as its column says it: GST and QST are TPS and TVQ in French."""
+    known = {"GST": _("GST"), "QST": _("QST"), "HST": _("HST"), "PST": _("PST")}
+    return known.get(code, code)
+
+
+def kind_labels():
+    """The Type column's words, in the current language."""
+    return {ledger.PAYMENT: _("payment"), ledger.REFUND: _("refund")}
+
+
+def export_filename(form, extension="csv", number=None):
     parts = ["ledger", form.start.data.isoformat(), form.end.data.isoformat()]
     if form.layout.data != "ledger":
         parts.append(form.layout.data)
     if form.variant.data != "standard":
         parts.append(form.variant.data)
-    return "-".join(parts) + ".csv"
+    if number is not None:
+        parts.append(f"{number:02d}")
+    return "-".join(parts) + "." + extension
+
+
+def attachment(response, filename):
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 @bp.route(DESK + "/export.csv")
 @staff
 def export():
-    """The filtered rows as a CSV file, streamed: memory stays flat whatever the range."""
+    """The filtered rows as a CSV file, streamed: memory stays flat whatever the range.
+
+    The bank layouts keep to their importer's limits: beyond them, numbered files in a zip.
+    """
     form = filter_form()
     if not form.validate():
         return ledger_page(form)
     zone = consultant_zone()
     codes = [code for code, _name in configured_taxes()]
     rows = queries.stream_rows(db.session, form.wanted(), zone, codes)
+    variant = ledger.VARIANTS[form.variant.data]
+    if form.layout.data == "ledger":
+        if variant is ledger.EXCEL_FR:
+            # French Excel is for French readers: French headers and types, whatever the page.
+            with force_locale("fr"):
+                labels, kinds = ledger_labels(codes), kind_labels()
+        else:
+            labels, kinds = ledger_labels(codes), None
+        table = ledger.ledger_table(rows, codes, zone, labels, kinds)
+        chunks = ledger.csv_chunks(table, variant)
+        response = Response(stream_with_context(chunks), content_type="text/csv; charset=utf-8")
+        return attachment(response, export_filename(form))
     if form.layout.data == "quickbooks":
         table = ledger.quickbooks_table(rows, zone)
-    elif form.layout.data == "xero":
-        table = ledger.xero_table(rows, zone)
     else:
-        table = ledger.ledger_table(rows, codes, zone, ledger_labels())
-    chunks = ledger.csv_chunks(table, ledger.VARIANTS[form.variant.data])
-    response = Response(stream_with_context(chunks), content_type="text/csv; charset=utf-8")
-    response.headers["Content-Disposition"] = f'attachment; filename="{export_filename(form)}"'
-    return response
+        table = ledger.xero_table(rows, zone)
+    files = ledger.csv_files(table, variant, ledger.IMPORT_LIMITS[form.layout.data])
+    first = next(files)
+    second = next(files, None)
+    if second is None:
+        response = Response(first, content_type="text/csv; charset=utf-8")
+        return attachment(response, export_filename(form))
+
+    def numbered():
+        for number, content in enumerate([first, second], start=1):
+            yield export_filename(form, number=number), content
+        for number, content in enumerate(files, start=3):
+            yield export_filename(form, number=number), content
+
+    chunks = ledger.zip_stream(numbered())
+    response = Response(stream_with_context(chunks), content_type="application/zip")
+    return attachment(response, export_filename(form, "zip"))
 
 
 @bp.route(DESK + "/taxes")

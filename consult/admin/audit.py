@@ -1,6 +1,5 @@
-"""The audit log viewer: who changed what and when, newest first, with the before and after."""
-
-from zoneinfo import ZoneInfo
+"""The audit log viewer: who changed what and when, newest first, as sentences in her
+language, with the before and after of each change."""
 
 import sqlalchemy as sa
 from flask import Blueprint, render_template, request
@@ -11,6 +10,7 @@ from ..audit import AuditEntry
 from ..auth.access import owner_only
 from ..extensions import db
 from ..hostile import page_number
+from . import audit_text
 
 bp = Blueprint("audit", __name__, url_prefix="/<lang:lang>/admin/audit")
 
@@ -19,7 +19,7 @@ PER_PAGE = 50
 
 @bp.record_once
 def add_menu(state):
-    navigation.add_staff(state.app, "audit.log", _l("Audit log"), 80)
+    navigation.add_staff(state.app, "audit.log", _l("Audit log"), 80, group="records")
 
 
 def changes(before, after):
@@ -51,13 +51,25 @@ def log():
     actions = db.session.scalars(
         sa.select(AuditEntry.action).distinct().order_by(AuditEntry.action)
     ).all()
-    zone_name = business.current().time_zone
+    settings = business.current()
+    zone, currency = settings.zone, settings.currency
+    targets = audit_text.load_targets(db.session, page.items)
+    entries = [
+        (
+            entry,
+            audit_text.sentence(entry, targets, zone, currency),
+            audit_text.details(entry, zone, currency),
+        )
+        for entry in page.items
+    ]
     return render_template(
         "admin/audit.html",
         page=page,
-        actions=actions,
+        entries=entries,
+        actions=sorted(
+            ((name, audit_text.action_label(name)) for name in actions), key=lambda a: a[1]
+        ),
         action=action,
-        zone=ZoneInfo(zone_name),
-        zone_name=zone_name,
-        changes=changes,
+        zone=zone,
+        zone_name=settings.time_zone,
     )

@@ -9,7 +9,8 @@ from .. import business
 from ..auth.access import owner_only
 from ..booking.models import DateOverride, Offer, TimeOff, WeeklyHours
 from ..extensions import db, utcnow
-from ..formatting import format_date_time
+from ..formatting import format_date, format_date_time
+from .availability_check import newly_outside, outside_hours
 from .blueprint import bp
 from .display import desk_zone
 from .forms import (
@@ -35,6 +36,18 @@ from .service import (
 
 #: How far ahead the free-slot preview looks.
 PREVIEW_DAYS = 14
+#: The button that saves a change of hours even though booked sessions fall outside them.
+CONFIRM_FIELD, CONFIRM_VALUE = "confirm_sessions", "yes"
+
+
+def _confirmed():
+    return request.form.get(CONFIRM_FIELD) == CONFIRM_VALUE
+
+
+def _warn(section, affected, **forms):
+    """The page again with her change unsaved: the sessions it would leave outside her hours,
+    each with its move and cancel actions, and a button to save it all the same."""
+    return _page(409, warning={"section": section, "sessions": affected}, **forms)
 
 
 def _weekly_form():
@@ -82,8 +95,12 @@ def _page(status=200, **forms):
     if chosen is not None:
         for slot in preview_slots(db.session, chosen, now, business.current(), PREVIEW_DAYS):
             preview.setdefault(slot.starts_at.astimezone(tz).date(), []).append(slot)
+    forms.setdefault("warning", None)
     return render_template(
         "admin/availability.html",
+        outside=outside_hours(db.session, now, tz),
+        confirm_field=CONFIRM_FIELD,
+        confirm_value=CONFIRM_VALUE,
         overrides=overrides,
         time_off=time_off,
         offers=offers,
@@ -122,6 +139,10 @@ def availability_hours():
     form = WeeklyHoursForm(prefix="hours")
     if not form.validate_on_submit():
         return _page(400, hours_form=form)
+    if not _confirmed():
+        affected = newly_outside(db.session, utcnow(), desk_zone(), weekly=form.intervals())
+        if affected:
+            return _warn("hours", affected, hours_form=form)
     changed = replace_weekly_hours(db.session, current_user, form.intervals())
     if changed:
         flash(_("Weekly hours saved."), "success")
@@ -137,6 +158,11 @@ def availability_override_add():
     form = OverrideForm(prefix="override", time_zone=desk_zone())
     if not form.validate_on_submit():
         return _page(400, override_form=form)
+    if not _confirmed():
+        proposed = (form.day.data, form.closed.data, form.start.data, form.end.data)
+        affected = newly_outside(db.session, utcnow(), desk_zone(), override=proposed)
+        if affected:
+            return _warn("overrides", affected, override_form=form)
     try:
         override = add_override(
             db.session,
@@ -150,7 +176,7 @@ def availability_override_add():
     except OverrideClash:
         form.day.errors.append(_("This date already has other hours that clash with these."))
         return _page(400, override_form=form)
-    flash(_("Hours for %(day)s saved.", day=override.day.isoformat()), "success")
+    flash(_("Hours for %(day)s saved.", day=format_date(override.day, "full")), "success")
     return redirect(url_for("admin.availability"))
 
 
@@ -161,7 +187,7 @@ def availability_override_remove(override_id):
     override = db.get_or_404(DateOverride, override_id)
     day = override.day
     remove_override(db.session, current_user, override)
-    flash(_("The usual hours apply again on %(day)s.", day=day.isoformat()), "success")
+    flash(_("The usual hours apply again on %(day)s.", day=format_date(day, "full")), "success")
     return redirect(url_for("admin.availability"))
 
 
@@ -173,6 +199,10 @@ def availability_time_off_add():
     if not form.validate_on_submit():
         return _page(400, time_off_form=form)
     starts_at, ends_at = form.utc_span()
+    if not _confirmed():
+        affected = newly_outside(db.session, utcnow(), desk_zone(), time_off=(starts_at, ends_at))
+        if affected:
+            return _warn("time-off", affected, time_off_form=form)
     add_time_off(db.session, current_user, starts_at, ends_at, form.reason.data)
     flash(
         _(

@@ -37,7 +37,7 @@ from .forms import (
     StatusForm,
 )
 from .localtime import local_today
-from .queries import bookings_filtered
+from .queries import bookings_filtered, money_by_booking
 from .service import (
     TooEarly,
     cancel_booking,
@@ -67,7 +67,10 @@ def bookings():
     page = db.paginate(
         bookings_filtered(status or None), page=page_number(), per_page=PER_PAGE, error_out=False
     )
-    return render_template("admin/bookings.html", page=page, status=status, statuses=STATUSES)
+    takings = money_by_booking(db.session, [booking.id for booking in page.items])
+    return render_template(
+        "admin/bookings.html", page=page, status=status, statuses=STATUSES, takings=takings
+    )
 
 
 def _payments(booking):

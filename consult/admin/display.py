@@ -3,6 +3,7 @@
 from flask_babel import lazy_gettext as _l
 
 from .. import business
+from ..booking.forms import ORGANISATION_SIZES
 
 STATUS_LABELS = {
     "held": _l("Awaiting payment"),
@@ -33,4 +34,5 @@ def helpers():
         "desk_zone": desk_zone(),
         "status_labels": STATUS_LABELS,
         "status_badges": STATUS_BADGES,
+        "organisation_sizes": {choice.value: choice.label for choice in ORGANISATION_SIZES},
     }

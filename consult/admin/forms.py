@@ -99,9 +99,14 @@ class ConfirmedForm(SafeForm):
 
 class OfferForm(SafeForm):
     slug = StringField(
-        _l("Address name"),
+        _l("Address name (French)"),
         validators=[DataRequired(), Length(max=80)],
         description=_l("Lowercase letters, digits and hyphens; used in the offer's address."),
+    )
+    slug_en = StringField(
+        _l("Address name (English)"),
+        validators=[Optional(), Length(max=80)],
+        description=_l("The same, for the English pages. Leave empty to use the French one."),
     )
     title_fr = StringField(_l("Title (French)"), validators=[DataRequired(), Length(max=200)])
     title_en = StringField(_l("Title (English)"), validators=[DataRequired(), Length(max=200)])
@@ -153,6 +158,8 @@ class OfferForm(SafeForm):
     def validate_slug(self, field):
         if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", field.data or ""):
             raise ValidationError(_l("Use lowercase letters, digits and single hyphens only."))
+
+    validate_slug_en = validate_slug
 
     def validate_meeting_url(self, field):
         field.data = (field.data or "").strip()

@@ -15,7 +15,7 @@ from .blueprint import bp
 
 @bp.record_once
 def add_menu(state):
-    navigation.add_staff(state.app, "admin.mail", _l("Mail"), 70)
+    navigation.add_staff(state.app, "admin.mail", _l("Mail"), 70, group="records")
 
 
 @bp.route("/mail")

@@ -42,12 +42,13 @@ def _edit(form, offer):
     if form.validate_on_submit():
         values = {name: form[name].data for name in OFFER_FIELDS}
         values["position"] = values["position"] or 0
+        values["slug_en"] = values["slug_en"] or values["slug"]
         values["description_fr"] = values["description_fr"] or ""
         values["description_en"] = values["description_en"] or ""
         try:
             saved = save_offer(db.session, current_user, offer, values)
-        except SlugTaken:
-            form.slug.errors.append(_("Another offer already uses this address name."))
+        except SlugTaken as taken:
+            form[taken.args[0]].errors.append(_("Another offer already uses this address name."))
         else:
             if offer is None:
                 flash(_("Offer “%(title)s” created.", title=saved.title_en), "success")

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from ..booking.models import BLOCKING, HELD, Booking, DateOverride, TimeOff
 from ..content.models import NEW as INQUIRY_NEW
 from ..content.models import SpeakingInquiry
-from ..payments.models import LedgerEntry
+from ..payments.models import PAYMENT, REFUND, LedgerEntry
 
 #: Sessions that took or will take place (not holds, not cancelled or expired).
 SESSION_STATUSES = tuple(status for status in BLOCKING if status != HELD)
@@ -91,3 +91,21 @@ def bookings_filtered(status=None):
     if status:
         query = query.where(Booking.status == status)
     return query
+
+
+def money_by_booking(session, booking_ids):
+    """{booking id: (paid, refunded)} in cents, both positive, from the ledger."""
+    if not booking_ids:
+        return {}
+    paid = sa.func.coalesce(
+        sa.func.sum(sa.case((LedgerEntry.kind == PAYMENT, LedgerEntry.total_cents), else_=0)), 0
+    )
+    refunded = sa.func.coalesce(
+        sa.func.sum(sa.case((LedgerEntry.kind == REFUND, -LedgerEntry.total_cents), else_=0)), 0
+    )
+    rows = session.execute(
+        sa.select(LedgerEntry.booking_id, paid, refunded)
+        .where(LedgerEntry.booking_id.in_(booking_ids))
+        .group_by(LedgerEntry.booking_id)
+    )
+    return {booking_id: (int(p), int(r)) for booking_id, p, r in rows}

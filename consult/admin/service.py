@@ -31,6 +31,7 @@ RULE_FIELDS = (
 )
 OFFER_FIELDS = (
     "slug",
+    "slug_en",
     "title_fr",
     "title_en",
     "description_fr",
@@ -212,11 +213,15 @@ def offer_snapshot(offer):
 def save_offer(session, user, offer, values):
     """Create (offer=None) or update an offer. A new flagship takes the title from the old one."""
     with write(session):
-        same_slug = sa.select(Offer.id).where(Offer.slug == values["slug"])
-        if offer is not None:
-            same_slug = same_slug.where(Offer.id != offer.id)
-        if session.scalar(same_slug) is not None:
-            raise SlugTaken(values["slug"])
+        # Either name finds the offer in either language: none may be another offer's.
+        for name in ("slug", "slug_en"):
+            same_slug = sa.select(Offer.id).where(
+                sa.or_(Offer.slug == values[name], Offer.slug_en == values[name])
+            )
+            if offer is not None:
+                same_slug = same_slug.where(Offer.id != offer.id)
+            if session.scalar(same_slug) is not None:
+                raise SlugTaken(name)
         before = offer_snapshot(offer) if offer is not None else None
         if offer is None:
             offer = Offer()

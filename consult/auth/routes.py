@@ -205,7 +205,23 @@ def login_code():
     return render_template("auth/login_code.html", form=form), 200 if not form.errors else 400
 
 
-def send_link_page(purpose, template):
+#: What each emailed link's request page says: its heading and what the link does.
+LINK_PAGES = {
+    LINK_SIGN_IN: (
+        _l("Sign in with a link"),
+        _l(
+            "Type the email of your account: we send it a link that signs you in once, "
+            "without the password. If two-factor sign-in is on, the code is still asked."
+        ),
+    ),
+    LINK_PASSWORD_RESET: (
+        _l("Forgot your password?"),
+        _l("Type the email of your account: we send it a link to choose a new password."),
+    ),
+}
+
+
+def send_link_page(purpose):
     """Ask for an emailed link; the answer is the same whether the account exists or not."""
     form = EmailLinkForm()
     if form.validate_on_submit():
@@ -229,7 +245,9 @@ def send_link_page(purpose, template):
             "info",
         )
         return redirect(url_for("auth.login"))
-    return render_template(template, form=form), 200 if not form.errors else 400
+    heading, intro = LINK_PAGES[purpose]
+    page = render_template("auth/request_link.html", form=form, heading=heading, intro=intro)
+    return page, 200 if not form.errors else 400
 
 
 def link_limited(view):
@@ -243,7 +261,7 @@ def link_limited(view):
 @link_limited
 def request_sign_in_link():
     """Sign in without the password: a single-use link sent to her email."""
-    return send_link_page(LINK_SIGN_IN, "auth/request_sign_in_link.html")
+    return send_link_page(LINK_SIGN_IN)
 
 
 def invalid_link():
@@ -274,7 +292,7 @@ def link_sign_in(token):
 @link_limited
 def forgot_password():
     """Forgotten password: a single-use link to choose a new one, sent to her email."""
-    return send_link_page(LINK_PASSWORD_RESET, "auth/forgot_password.html")
+    return send_link_page(LINK_PASSWORD_RESET)
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])

@@ -33,6 +33,24 @@ def single_line(value):
     return " ".join(value.split()) if isinstance(value, str) else value
 
 
+#: The longest page address kept as where a booking came from.
+SITE_PATH_MAX = 300
+
+
+def site_path(raw):
+    """A path on this site from `raw`, else "": where a booking came from.
+
+    Only the path is kept (never another site, a query or a fragment), so the owner's
+    dashboard can count bookings by page with no tracker and no cookie.
+    """
+    path = (raw or "").strip().split("?", 1)[0].split("#", 1)[0]
+    if not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return ""
+    if len(path) > SITE_PATH_MAX or not path.isprintable():
+        return ""
+    return path
+
+
 class IntakeForm(SafeForm):
     name = StringField(
         _l("Your name"),
@@ -83,6 +101,8 @@ class IntakeForm(SafeForm):
     )
     start = HiddenField()
     tz = HiddenField()
+    #: The site's page she came from (routes.came_from() made it safe).
+    came_from = HiddenField()
 
     def intake(self):
         """The answers, keyed as booking.service.reserve() expects."""
@@ -94,6 +114,7 @@ class IntakeForm(SafeForm):
             "organisation_size": self.organisation_size.data,
             "goal": self.goal.data.strip(),
             "consent": self.consent.data,
+            "came_from": site_path(self.came_from.data),
         }
 
     def draft(self):

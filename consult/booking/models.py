@@ -20,6 +20,10 @@ IN_PERSON = "in_person"
 MEETING_MODES = (VIDEO, PHONE, IN_PERSON)
 
 
+def _same_as_french_slug(context):
+    return context.get_current_parameters()["slug"]
+
+
 class Offer(db.Model):
     __tablename__ = "offers"
     __table_args__ = (
@@ -32,7 +36,11 @@ class Offer(db.Model):
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: The offer's address name in French pages; `slug_en` is the English one.
     slug: so.Mapped[str] = so.mapped_column(sa.String(80), unique=True)
+    slug_en: so.Mapped[str] = so.mapped_column(
+        sa.String(80), unique=True, index=True, default=_same_as_french_slug
+    )
     title_fr: so.Mapped[str] = so.mapped_column(sa.String(200))
     title_en: so.Mapped[str] = so.mapped_column(sa.String(200))
     description_fr: so.Mapped[str] = so.mapped_column(sa.Text, default="")
@@ -58,6 +66,10 @@ class Offer(db.Model):
     def title(self, lang):
         return self.title_fr if lang == "fr" else self.title_en
 
+    def slug_in(self, lang):
+        """The offer's address name in `lang`'s pages."""
+        return self.slug if lang == "fr" else self.slug_en
+
     def description(self, lang):
         return self.description_fr if lang == "fr" else self.description_en
 
@@ -81,8 +93,9 @@ BLOCKING = (HELD, CONFIRMED, COMPLETED, NO_SHOW)
 #: The booking state machine; anything else raises IllegalTransition.
 TRANSITIONS = {
     HELD: {CONFIRMED, EXPIRED, CANCELLED},
-    # A late payment may revive an expired hold whose slot is still free.
-    EXPIRED: {CONFIRMED},
+    # A late payment may revive an expired hold whose slot is still free, and she may
+    # hold the same time again while it is.
+    EXPIRED: {CONFIRMED, HELD},
     CONFIRMED: {CANCELLED, COMPLETED, NO_SHOW},
     COMPLETED: {NO_SHOW},
     NO_SHOW: {COMPLETED},
@@ -176,6 +189,11 @@ class Booking(db.Model):
     reminder_sent_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     #: The video room made for this booking alone (kept when it moves); empty otherwise.
     meeting_url: so.Mapped[str] = so.mapped_column(sa.String(500), default="")
+    #: The site's own page she came from (a path such as /fr/articles/x), for the
+    #: owner's dashboard: carried in the booking links, no tracker and no cookie.
+    came_from: so.Mapped[str] = so.mapped_column(sa.String(300), default="")
+    #: When the gateway last declined her card while the hold lasted.
+    payment_declined_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
 
     @property
     def meeting_link(self):

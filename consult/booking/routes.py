@@ -29,12 +29,12 @@ from .. import business, navigation
 from ..auth.access import public
 from ..extensions import db, limiter, utcnow
 from ..formatting import current_locale, format_money, format_when
-from ..i18n import current_lang
+from ..i18n import LANGUAGES, current_lang
 from ..payments.service import HoldLapsed, PaymentUnavailable, hold_minutes, start_checkout
 from ..payments.taxes import compute
-from . import display, invitation, policy, service, slots
-from .forms import DRAFT_FIELDS, ActionForm, IntakeForm, RescheduleForm
-from .models import CONFIRMED, HELD, Booking, Offer
+from . import display, invitation, policy, service, slot_cache, slots
+from .forms import DRAFT_FIELDS, ActionForm, IntakeForm, RescheduleForm, site_path
+from .models import CONFIRMED, EXPIRED, HELD, Booking, Offer
 
 bp = Blueprint("booking", __name__, url_prefix="/<lang:lang>")
 
@@ -147,10 +147,40 @@ def owner_zone():
 
 
 def _offer_or_404(slug):
-    offer = db.session.scalar(sa.select(Offer).where(Offer.slug == slug, Offer.active))
+    """The active offer by its address name in either language.
+
+    A page asked for with the other language's name moves (308) to this language's one,
+    query included; the language switch leads to the offer's name in the other language.
+    """
+    offer = db.session.scalar(
+        sa.select(Offer).where(sa.or_(Offer.slug == slug, Offer.slug_en == slug), Offer.active)
+    )
     if offer is None:
         abort(404)
+    lang = current_lang()
+    if slug != offer.slug_in(lang) and request.method == "GET":
+        here = url_for(
+            request.endpoint, slug=offer.slug_in(lang), **request.args.to_dict(flat=False)
+        )
+        abort(redirect(here, 308))
+    g.alternates = {
+        other: url_for(request.endpoint, lang=other, slug=offer.slug_in(other))
+        for other in LANGUAGES
+    }
     return offer
+
+
+def came_from():
+    """The site's own page the prospect came from (`?from=`, carried by the booking links)."""
+    return site_path(request.values.get("from"))
+
+
+def _link_args(offer):
+    """What every link of the booking path carries: the offer's name, and where she came from."""
+    args = {"slug": offer.slug_in(current_lang())}
+    if source := came_from():
+        args["from"] = source
+    return args
 
 
 def _booking_or_404(token):
@@ -181,22 +211,25 @@ def _private(response_body, status=200):
     return response
 
 
-def _picker(offer, now, exclude_id=None):
-    """The month of free days, the chosen day and its slots, in the reader's zone."""
+def _picker(offer, now, exclude_id=None, start_on=None):
+    """The month of free days, the chosen day and its slots, in the reader's zone; with no
+    day or month asked, the calendar opens on `start_on`'s day when given."""
     zone = reader_zone()
-    free = service.find_open_slots(
-        db.session, offer, now, business.current(), exclude_id=exclude_id
-    )
+    asked_day = display.parse_day(request.args.get("day"))
+    if asked_day is None and start_on is not None and not request.args.get("month"):
+        asked_day = start_on.astimezone(ZoneInfo(zone)).date()
+    free = slot_cache.open_slots(db.session, offer, now, business.current(), exclude_id=exclude_id)
     days = slots.by_local_day(free, zone)
     choice = display.choose(
         days,
-        asked_day=display.parse_day(request.args.get("day")),
+        asked_day=asked_day,
         asked_month=display.parse_month(request.args.get("month")),
         today=now.astimezone(ZoneInfo(zone)).date(),
         first_weekday=FIRST_WEEKDAY,
     )
     day_slots = days.get(choice.day, [])
     g.picker = {
+        "link_args": _link_args(offer),
         "zone": zone,
         "owner_zone": owner_zone(),
         "zones": zone_choices(zone),
@@ -305,12 +338,18 @@ def reserve(slug):
     starts_at = _parse_start(request.values.get("start"))
     if starts_at is None:
         flash(_("Please choose a time first."), "warning")
-        return redirect(url_for(".offer", slug=slug))
+        return redirect(url_for(".offer", **_link_args(offer)))
     zone = reader_zone()
     now = utcnow()
     if request.method == "GET" and not _bookable(offer, starts_at, now):
         return _not_bookable(offer, starts_at, zone, now)
-    form = IntakeForm(email_lang=current_lang(), start=starts_at.isoformat(), tz=zone, **_draft())
+    form = IntakeForm(
+        email_lang=current_lang(),
+        start=starts_at.isoformat(),
+        tz=zone,
+        came_from=came_from(),
+        **_draft(),
+    )
     terms = policy.terms(business.current().policy, starts_at, now)
     if form.validate_on_submit() and _accepted(form, terms):
         config = current_app.config
@@ -340,7 +379,7 @@ def reserve(slug):
         except service.OutsidePolicy as refused:
             _keep_draft(form)
             flash(_rule_message(refused.rule), "error")
-            return redirect(url_for(".offer", slug=slug, tz=zone))
+            return redirect(url_for(".offer", **_link_args(offer), tz=zone))
         if not terms.refundable:
             service.record_no_refund_accepted(
                 db.session, booking, terms.free_cancellation_until, now
@@ -404,9 +443,9 @@ def _her_hold(offer, starts_at, now):
     return booking if booking is not None and booking.hold_is_live(now) else None
 
 
-def _bookable(offer, starts_at, now):
+def _bookable(offer, starts_at, now, own=None):
     """Whether the intake form may open: an open slot, or one she holds herself."""
-    own = _her_hold(offer, starts_at, now)
+    own = own or _her_hold(offer, starts_at, now)
     free = service.find_open_slots(
         db.session,
         offer,
@@ -431,9 +470,9 @@ def _not_bookable(offer, starts_at, zone, now):
             "warning",
         )
         day = nearest[0].starts_at.astimezone(ZoneInfo(zone)).date().isoformat()
-        return redirect(url_for(".offer", slug=offer.slug, tz=zone, day=day))
+        return redirect(url_for(".offer", **_link_args(offer), tz=zone, day=day))
     flash(_("This time cannot be booked any more. Please choose another one."), "warning")
-    return redirect(url_for(".offer", slug=offer.slug, tz=zone))
+    return redirect(url_for(".offer", **_link_args(offer), tz=zone))
 
 
 @bp.app_context_processor
@@ -514,19 +553,75 @@ def pay(token):
     return _to_checkout(booking)
 
 
+@bp.route("/book/status/<token>/hold-again", methods=["POST"])
+@public
+@limiter.limit(reserve_rate_limit, key_func=client_network)
+def hold_again(token):
+    """Her hold ended unpaid: hold the same time again while it is free, then pay."""
+    booking = _booking_or_404(token)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    zone = booking.time_zone
+    try:
+        service.hold_again(
+            db.session,
+            booking,
+            utcnow(),
+            hold_minutes=hold_minutes(current_app.config),
+            business=business.current(),
+            address_key=client_address_key(),
+            limits=hold_limits(),
+        )
+    except service.SlotTaken as taken:
+        return _slot_taken(booking.offer, taken, zone)
+    except service.TooManyHolds as refused:
+        return _too_many(refused.by)
+    except service.OutsidePolicy:
+        flash(_("This time cannot be booked any more. Please choose another one."), "warning")
+        return redirect(url_for(".offer", slug=booking.offer.slug_in(current_lang()), tz=zone))
+    _remember_hold(booking)
+    return _to_checkout(booking)
+
+
+@bp.route("/book/status/<token>/choose-again", methods=["POST"])
+@public
+def choose_again(token):
+    """She gives up her held time to choose another: it is free again at once."""
+    booking = _booking_or_404(token)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    service.give_up_hold(db.session, booking, utcnow())
+    # Her answers fill the next form: she chooses a time, not her details, again.
+    browser[DRAFT] = {
+        name: getattr(booking, column)
+        for name, column in service.INTAKE_FIELDS.items()
+        if name in DRAFT_FIELDS and getattr(booking, column)
+    }
+    zone = booking.time_zone
+    day = booking.starts_at.astimezone(ZoneInfo(zone)).date().isoformat()
+    flash(_("Your held time is free again. Choose the time that suits you."), "success")
+    return redirect(url_for(".offer", slug=booking.offer.slug_in(current_lang()), tz=zone, day=day))
+
+
 @bp.route("/book/status/<token>")
 @public
 def status(token):
     """Where the payment page sends the browser back: waits for the payment event, then
     shows the confirmation."""
     booking = _booking_or_404(token)
+    now = utcnow()
     waiting = booking.status == HELD
+    live_hold = booking.hold_is_live(now)
+    ended = booking.status == EXPIRED or (waiting and not live_hold)
     return _private(
         render_template(
             "booking/status.html",
             booking=booking,
             waiting=waiting,
-            live_hold=booking.hold_is_live(utcnow()),
+            live_hold=live_hold,
+            # An ended hold whose time is still free may be held again at once.
+            still_free=ended and _bookable(booking.offer, booking.starts_at, now, booking),
+            form=ActionForm(),
         )
     )
 
@@ -638,7 +733,7 @@ def reschedule(token):
             booking=booking,
             chosen=chosen,
             form=RescheduleForm(start=chosen.isoformat() if chosen else "", tz=reader_zone()),
-            **_picker(booking.offer, now, exclude_id=booking.id),
+            **_picker(booking.offer, now, exclude_id=booking.id, start_on=booking.starts_at),
         )
     )
 

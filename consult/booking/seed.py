@@ -16,6 +16,7 @@ DEMO_HOURS = [
 DEMO_OFFERS = [
     {
         "slug": "diagnostic",
+        "slug_en": "diagnostic",
         "title_fr": "Diagnostic express",
         "title_en": "Quick diagnostic",
         "description_fr": (
@@ -32,6 +33,7 @@ DEMO_OFFERS = [
     },
     {
         "slug": "strategie-medias-sociaux",
+        "slug_en": "social-media-strategy",
         "title_fr": "Sous-traiter vos médias sociaux?",
         "title_en": "Outsource your social media?",
         "description_fr": (
@@ -49,6 +51,7 @@ DEMO_OFFERS = [
     },
     {
         "slug": "atelier-equipe",
+        "slug_en": "team-workshop",
         "title_fr": "Atelier d'équipe",
         "title_en": "Team workshop",
         "description_fr": (

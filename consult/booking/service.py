@@ -27,6 +27,7 @@ from ..mail.subjects import local_when
 from ..payments import refunds
 from ..payments import service as payments
 from ..payments.taxes import compute
+from ..privacy.service import record_booking_consent
 from . import invitation, policy, slots
 from .models import (
     BLOCKING,
@@ -278,6 +279,7 @@ INTAKE_FIELDS = {
     "organisation_size": "organisation_size",
     "goal": "intake_goal",
     "consent": "consent_contact",
+    "came_from": "came_from",
 }
 
 
@@ -384,6 +386,67 @@ def _reserve(
         if not _is_overlap_refusal(error):
             raise
         raise _Overlap from None
+    record_booking_consent(session, booking, now)
+    return booking
+
+
+def hold_again(session, booking, now, *, hold_minutes, business, address_key=None, limits=None):
+    """Her hold ended unpaid and the time is still free: hold it for her again, with her
+    answers and private link, until now + hold_minutes. Commits.
+
+    Raises SlotTaken (with the next free times) when someone else has it since,
+    OutsidePolicy when the time can no longer be booked at all, and TooManyHolds past the
+    limits a new hold has.
+    """
+    try:
+        with write(session) as tx:
+            tx.lock(booking)
+            if booking.hold_is_live(now):
+                return booking
+            if booking.status not in (HELD, EXPIRED):
+                raise OutsidePolicy(policy.NOT_ACTIVE)
+            if not booking.offer.active:
+                raise OutsidePolicy(OFFER_INACTIVE)
+            availability = load_availability(session, business)
+            _lock_local_day(tx, booking.starts_at, availability.rules)
+            _check_hold_limits(tx, booking.client_email, address_key, limits or HoldLimits(), now)
+            _expire_stale_holds(
+                session, booking.busy_starts_at, booking.busy_ends_at, now, exclude_id=booking.id
+            )
+            _check_slot(
+                session,
+                booking.offer,
+                booking.starts_at,
+                now,
+                business,
+                availability,
+                exclude_id=booking.id,
+            )
+            if booking.status == EXPIRED:
+                booking.transition(HELD)
+            booking.hold_expires_at = now + timedelta(minutes=hold_minutes)
+            booking.payment_declined_at = None
+            try:
+                session.flush()
+            except IntegrityError as error:
+                if not _is_overlap_refusal(error):
+                    raise
+                raise _Overlap from None
+    except _Overlap:
+        raise SlotTaken(
+            booking.starts_at,
+            next_free_slots(session, booking.offer, booking.starts_at, now, business),
+        ) from None
+    return booking
+
+
+def give_up_hold(session, booking, now):
+    """She chose to look for another time: her live hold ends now, and the time is free."""
+    with write(session) as tx:
+        tx.lock(booking)
+        if booking.hold_is_live(now):
+            booking.transition(EXPIRED)
+            booking.hold_expires_at = now
     return booking
 
 
@@ -897,6 +960,8 @@ def _queue_confirmation(booking, now, business):
         lambda: _("Confirmed: %(session)s — %(when)s", **_subject_of(booking)),
         business,
         [invite],
+        # A copy of what she agreed to, in both parts (mail/_terms.txt and .html).
+        terms=True,
     )
     _queue_owner(
         booking,

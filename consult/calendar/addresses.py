@@ -64,9 +64,10 @@ def check_url(url, allow_private=False):
     public_addresses(parts.hostname, port, allow_private)
 
 
-def guarded_opener(allow_private=False):
+def guarded_opener(allow_private=False, tls_context=None):
     """A urllib opener for http(s) only, whose every connection (redirects too) goes to a
-    checked address; no proxy, FTP or file handler."""
+    checked address; no proxy, FTP or file handler. `tls_context` (an ssl.SSLContext)
+    says which certificate authorities to trust; None: the system's."""
 
     def connect(address, timeout=None, source_address=None):
         host, port = address
@@ -106,7 +107,7 @@ def guarded_opener(allow_private=False):
     opener = urllib.request.OpenerDirector()
     for handler in (
         GuardedHTTPHandler(),
-        GuardedHTTPSHandler(),
+        GuardedHTTPSHandler(context=tls_context),
         urllib.request.HTTPRedirectHandler(),
         urllib.request.HTTPDefaultErrorHandler(),
         urllib.request.HTTPErrorProcessor(),

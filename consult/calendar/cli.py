@@ -18,6 +18,7 @@ def run_sync():
         utcnow(),
         current_app.config["CALENDAR_TIMEOUT_SECONDS"],
         private_addresses_allowed(current_app.config),
+        current_app.config["CALENDAR_CA_BUNDLE"],
     )
 
 

@@ -5,8 +5,8 @@ from urllib.parse import urlsplit
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
-from wtforms.validators import Length, Optional, ValidationError
+from wtforms import PasswordField, RadioField, StringField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..config import private_addresses_allowed
 from . import addresses
@@ -73,5 +73,17 @@ class SourcesForm(FlaskForm):
     caldav_calendar = StringField(
         _l("Calendar"),
         validators=[Length(max=500)],
-        description=_l("The calendar's path or its name; empty for the first calendar."),
+        description=_l(
+            "The calendar's address, path or name. Empty: the server address if it is a "
+            "calendar, or the account's only calendar; with several, you are asked to choose."
+        ),
+    )
+
+
+class ChooseCalendarForm(FlaskForm):
+    """One of the calendars the last sync found on her account (choices set by the view)."""
+
+    calendar = RadioField(
+        _l("Calendar to use"),
+        validators=[DataRequired(message=_l("Choose a calendar."))],
     )

@@ -7,6 +7,8 @@ reach the client, what the session is about).
 
 from datetime import timedelta
 
+from icalendar import vCalAddress, vText
+
 from ..booking.invitation import new_calendar, session_event
 from ..booking.models import IN_PERSON, PHONE
 
@@ -22,8 +24,21 @@ def owner_location(booking):
     return booking.meeting_link
 
 
-def owner_event(booking, lang, now):
-    """One confirmed session as she sees it in her calendar."""
+def last_change(booking):
+    """When the booking last changed, as far as it records: its DTSTAMP, so the feed's
+    bytes (and its ETag) stay the same while nothing changes. A move raises SEQUENCE,
+    which is what calendar apps compare."""
+    stamps = [
+        getattr(booking, name, None)
+        for name in ("updated_at", "cancelled_at", "confirmed_at", "created_at")
+    ]
+    return max(stamp for stamp in stamps if stamp is not None)
+
+
+def owner_event(booking, lang, stamp=None, organizer=None):
+    """One confirmed session as she sees it in her calendar; `organizer` (name, email):
+    she runs the session (METHOD:PUBLISH asks for one, RFC 5546 3.2.1). DTSTAMP is
+    `stamp` when given, else the booking's last change (never the request's time)."""
     details = [
         booking.reference,
         f"{booking.client_name} <{booking.client_email}>",
@@ -31,32 +46,42 @@ def owner_event(booking, lang, now):
         booking.organisation,
         booking.intake_goal,
     ]
-    return session_event(
+    event = session_event(
         booking.ics_uid,
         booking.ics_sequence,
         booking.starts_at,
         booking.ends_at,
         f"{booking.offer.title(lang)} · {booking.client_name}",
         "\n".join(line for line in details if line),
-        now,
+        stamp or last_change(booking),
         location=owner_location(booking),
         conference=booking.meeting_link,
     )
+    if organizer:
+        name, email = organizer
+        address = vCalAddress(f"mailto:{email}")
+        address.params["cn"] = vText(name)
+        event.add("organizer", address)
+    return event
 
 
-def sessions_feed(bookings, name, lang, now):
-    """The whole feed: one VEVENT per session, times in UTC (every app converts them)."""
+def sessions_feed(bookings, name, lang, organizer):
+    """The whole feed: one VEVENT per session, times in UTC (every app converts them).
+
+    The same sessions give the same bytes: nothing in it depends on the time of the request.
+    """
     calendar = new_calendar(name)
     calendar.add("method", "PUBLISH")
     calendar.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", "PT1H")
     for booking in bookings:
-        calendar.add_component(owner_event(booking, lang, now))
+        calendar.add_component(owner_event(booking, lang, organizer=organizer))
     return calendar.to_ical()
 
 
-def session_calendar(booking, lang, now):
-    """A VCALENDAR holding one session: what a CalDAV server stores per event."""
+def session_calendar(booking, lang):
+    """A VCALENDAR holding one session: what a CalDAV server stores per event (no METHOD,
+    no ORGANIZER: a stored event, not a scheduling message)."""
     calendar = new_calendar()
-    calendar.add_component(owner_event(booking, lang, now))
+    calendar.add_component(owner_event(booking, lang))
     return calendar.to_ical().decode()

@@ -31,7 +31,8 @@ class CalendarSettings(db.Model):
     caldav_username: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
     #: An app password for the CalDAV account; stored as given, never shown back.
     caldav_password: so.Mapped[str] = so.mapped_column(sa.String(500), default="")
-    #: The calendar's path or address on the server, or its display name; empty: the first.
+    #: The calendar's path or address on the server, or its display name; empty: the
+    #: server address itself when it is a calendar, else the account's only calendar.
     caldav_calendar: so.Mapped[str] = so.mapped_column(sa.String(500), default="")
 
     ics_last_attempt_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
@@ -46,6 +47,9 @@ class CalendarSettings(db.Model):
     caldav_error_kind: so.Mapped[str] = so.mapped_column(sa.String(20), default="")
     caldav_last_error: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     caldav_busy_count: so.Mapped[int] = so.mapped_column(default=0)
+    #: The account's calendars, [{"url", "name"}], when the last sync found several and
+    #: none was named: the page asks her to choose; cleared by a sync that works.
+    caldav_choices: so.Mapped[list | None] = so.mapped_column(sa.JSON)
     updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
     def source_url(self, source):

@@ -1,5 +1,7 @@
 """The private ICS feed (no language prefix) and the owner's calendar-apps page."""
 
+import hashlib
+
 from flask import (
     Blueprint,
     abort,
@@ -8,6 +10,7 @@ from flask import (
     make_response,
     redirect,
     render_template,
+    request,
     url_for,
 )
 from flask_babel import gettext as _
@@ -19,7 +22,7 @@ from ..auth.access import owner_only, public
 from ..config import private_addresses_allowed
 from ..extensions import db, utcnow
 from . import service, sync
-from .forms import SourcesForm
+from .forms import ChooseCalendarForm, SourcesForm
 
 bp = Blueprint("calendar", __name__)
 
@@ -36,6 +39,15 @@ SYNC_ERRORS = {
     ),
     sync.WRITE_FAILED: _l(
         "Busy times were read, but your sessions could not be written to this calendar."
+    ),
+    sync.TLS_FAILED: _l(
+        "The calendar server's security certificate is not one this site trusts, so nothing "
+        "was read. If the server uses a certificate of its own (a server at home or at "
+        "the office), whoever runs this site can add its certificate authority with the "
+        "CONSULT_CALENDAR_CA_BUNDLE setting."
+    ),
+    sync.CHOOSE_CALENDAR: _l(
+        "There are several calendars in this CalDAV account: choose the one to use below."
     ),
 }
 
@@ -57,7 +69,9 @@ def feed(token):
     response.headers["Content-Disposition"] = 'inline; filename="sessions.ics"'
     response.headers["Cache-Control"] = "private, no-cache"
     response.headers["X-Robots-Tag"] = "noindex"
-    return response
+    # The same sessions give the same bytes, so a calendar app asking again gets a 304.
+    response.set_etag(hashlib.sha256(body).hexdigest())
+    return response.make_conditional(request)
 
 
 @bp.route(ADMIN, methods=["GET", "POST"])
@@ -81,6 +95,7 @@ def settings():
     return render_template(
         "calendar/settings.html",
         form=form,
+        choose_form=choose_form(calendar_settings),
         feed_url=url,
         webcal_url="webcal://" + url.split("://", 1)[1],
         statuses=[calendar_settings.status(source) for source in ("ics", "caldav")],
@@ -89,6 +104,34 @@ def settings():
         zone=owner.zone,
         zone_name=owner.time_zone,
     ), 200 if not form.errors else 400
+
+
+def choose_form(calendar_settings, formdata=None):
+    """The calendars the last sync found, to choose from; None when there is no choice."""
+    if not calendar_settings.caldav_choices:
+        return None
+    form = ChooseCalendarForm(formdata=formdata)
+    form.calendar.choices = [
+        (choice["url"], choice["name"] or choice["url"])
+        for choice in calendar_settings.caldav_choices
+    ]
+    return form
+
+
+@bp.route(ADMIN + "/calendar", methods=["POST"])
+@owner_only
+def choose_calendar():
+    """Use the calendar she picked from her account's list."""
+    form = choose_form(service.page_settings(db.session), request.form)
+    if (
+        form is None
+        or not form.validate()
+        or not service.choose_calendar(db.session, current_user, utcnow(), form.calendar.data)
+    ):
+        flash(_("That calendar is no longer in the list: sync again to see the list."), "error")
+        return redirect(url_for("calendar.settings"))
+    flash(_("Calendar chosen. Use “Sync now” to read it at once."), "success")
+    return redirect(url_for("calendar.settings"))
 
 
 @bp.route(ADMIN + "/token", methods=["POST"])
@@ -110,6 +153,7 @@ def sync_now():
         utcnow(),
         current_app.config["CALENDAR_TIMEOUT_SECONDS"],
         private_addresses_allowed(current_app.config),
+        current_app.config["CALENDAR_CA_BUNDLE"],
     )
     if not results:
         flash(_("No calendar is set up yet."), "info")

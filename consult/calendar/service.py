@@ -36,7 +36,8 @@ def sessions_feed(session, business, token, now):
         )
         .order_by(Booking.starts_at)
     ).all()
-    return ics.sessions_feed(bookings, business.site_name, business.locale, now)
+    organizer = (business.owner_name, business.owner_email)
+    return ics.sessions_feed(bookings, business.site_name, business.locale, organizer)
 
 
 def page_settings(session):
@@ -58,6 +59,21 @@ def regenerate_feed_token(session, user, now):
             session, user, "calendar.feed_token_regenerate", settings, after={"feed": "new address"}
         )
     return settings
+
+
+def choose_calendar(session, user, now, url):
+    """Use the calendar she chose among those the last sync found; False when `url` is
+    not one of them (the list changed, or the form was forged)."""
+    with write(session) as tx:
+        settings = get_settings(tx)
+        if url not in [choice["url"] for choice in settings.caldav_choices or []]:
+            return False
+        before = _described(settings)
+        settings.caldav_calendar = url
+        settings.caldav_choices = None
+        settings.updated_at = now
+        record(session, user, "calendar.caldav_choose", settings, before, _described(settings))
+    return True
 
 
 def _described(settings):
@@ -83,6 +99,12 @@ def update_sources(session, user, now, values):
             settings.caldav_password = values["caldav_password"]
         if not settings.caldav_url:
             settings.caldav_password = ""
+        if (settings.caldav_url, values["caldav_calendar"]) != (
+            before["caldav_url"],
+            before["caldav_calendar"],
+        ):
+            # Another server or a calendar named: the list found before no longer applies.
+            settings.caldav_choices = None
         settings.caldav_calendar = values["caldav_calendar"]
         settings.updated_at = now
         for source in ("ics", "caldav"):

@@ -1,4 +1,4 @@
-"""The owner's content screens: articles, images, bio, talks, testimonials, inquiries."""
+"""The owner's content screens: articles, images, bio, talks, testimonials."""
 
 from zoneinfo import ZoneInfo
 
@@ -9,6 +9,7 @@ from flask import (
     current_app,
     flash,
     g,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -24,26 +25,22 @@ from ..audit import record
 from ..auth.access import owner_only
 from ..database import write
 from ..extensions import db, utcnow
+from ..formatting import format_time
 from . import service
 from .forms import (
     ActionForm,
     ArticleForm,
-    InquiryStatusForm,
     ProfileForm,
     TalkForm,
     TestimonialForm,
     UploadForm,
-    budget_labels,
 )
 from .images import MAX_PIXELS, MAX_SIDE
 from .models import (
-    ANSWERED,
-    DECLINED,
     LANGS,
-    NEW,
     Article,
+    ContentRevision,
     Profile,
-    SpeakingInquiry,
     Talk,
     Testimonial,
     Upload,
@@ -57,7 +54,6 @@ bp = Blueprint("content_admin", __name__, url_prefix="/<lang:lang>/admin/content
 def add_menu(state):
     navigation.add_staff(state.app, "content_admin.articles", _l("Articles"), 20)
     navigation.add_staff(state.app, "content_admin.bio", _l("Bio and talks"), 22)
-    navigation.add_staff(state.app, "content_admin.inquiries", _l("Speaking inquiries"), 24)
 
 
 def error_messages():
@@ -113,6 +109,41 @@ def articles():
     )
 
 
+def card_maker():
+    """What draws an article's sharing card, into the uploads folder."""
+    return service.CardMaker(
+        folder=service.uploads_folder(current_app.instance_path),
+        site_name=current_app.config["SITE_NAME"],
+        font_path=service.card_font(current_app.static_folder),
+    )
+
+
+def load_autosave(form, values, mapping):
+    """Put an autosaved draft back into the form, field by field, for her to review and save."""
+    for form_name, field_name in mapping.items():
+        getattr(form, form_name).data = values.get(field_name) or ""
+
+
+ARTICLE_FORM_FIELDS = {
+    "title": "title",
+    "slug": "slug",
+    "summary": "summary",
+    "body": "body_md",
+    "tags": "tags",
+    "cover_image": "cover_image",
+    "cover_alt": "cover_alt",
+}
+PROFILE_FORM_FIELDS = {
+    "name": "name",
+    "headline": "headline",
+    "short_bio": "short_bio",
+    "long_bio": "long_bio_md",
+    "topics": "topics",
+    "photo": "photo",
+    "same_as": "same_as",
+}
+
+
 def article_form(article):
     editing = request.method == "GET" and article.id is not None
     form = ArticleForm(obj=article if editing else None)
@@ -127,6 +158,9 @@ def article_form(article):
         form.status.data = article.shown_status(utcnow())
         if article.published_at is not None:
             form.publish_at.data = article.published_at.astimezone(zone()).replace(tzinfo=None)
+        draft = service.pending_autosave(db.session, article)
+        if draft is not None and request.args.get("draft") == "autosave":
+            load_autosave(form, service.revision_values(draft), ARTICLE_FORM_FIELDS)
     form.cover_image.choices = image_choices()
     others = db.session.scalars(
         sa.select(Article).where(Article.id != article.id).order_by(Article.lang, Article.title)
@@ -182,7 +216,7 @@ def edit(article):
             action = "article.update" if article.id else "article.create"
             try:
                 with write(db.session):
-                    service.save_article(db.session, article, data, utcnow())
+                    service.save_article(db.session, article, data, utcnow(), cards=card_maker())
                     record(
                         db.session, current_user, action, article, before,
                         service.article_snapshot(article),
@@ -193,6 +227,7 @@ def edit(article):
                 flash(_("The article is saved."), "success")
                 return redirect(url_for(".edit_article", article_id=article.id))
     status = 400 if form.errors else 200
+    draft = service.pending_autosave(db.session, article) if article.id else None
     return render_template(
         "content/admin/article_form.html",
         form=form,
@@ -200,7 +235,126 @@ def edit(article):
         preview_html=preview_html,
         zone_name=current_app.config["TIME_ZONE"],
         now=utcnow(),
+        draft=draft,
+        draft_loaded=request.args.get("draft") == "autosave",
     ), status
+
+
+@bp.route("/articles/<int:article_id>/autosave", methods=["POST"])
+@owner_only
+def autosave_article(article_id):
+    """Keep the draft she is typing (JavaScript, every few seconds); never publishes it."""
+    article = db.get_or_404(Article, article_id)
+    form = request.form
+    data = service.ArticleData(
+        lang=article.lang,
+        title=form.get("title", "")[:200],
+        slug=form.get("slug", "")[:120],
+        summary=form.get("summary", "")[:400],
+        body_md=form.get("body", ""),
+        tags=form.get("tags", "")[:400],
+        cover_image=form.get("cover_image") or None,
+        cover_alt=form.get("cover_alt", "")[:200],
+        status=article.status,
+        publish_at=article.published_at,
+        translation_id=article.translation_id,
+    )
+    with write(db.session):
+        draft = service.autosave_article(db.session, article, data, utcnow())
+    return autosaved(draft)
+
+
+def autosaved(draft):
+    return jsonify(
+        saved_at=draft.created_at.isoformat(),
+        message=_("Draft kept at %(time)s (not published).", time=format_time(draft.created_at)),
+    )
+
+
+@bp.route("/articles/<int:article_id>/revisions")
+@owner_only
+def article_revisions(article_id):
+    """Every saved version of an article; the differences between two of them."""
+    article = db.get_or_404(Article, article_id)
+    return revisions_page(
+        article,
+        heading=article.title,
+        back=url_for(".edit_article", article_id=article.id),
+        restore_endpoint=".restore_article_revision",
+        restore_args={"article_id": article.id},
+    )
+
+
+@bp.route("/articles/<int:article_id>/revisions/<int:revision_id>/restore", methods=["POST"])
+@owner_only
+def restore_article_revision(article_id, revision_id):
+    """Make the article say again exactly what one revision says."""
+    article = db.get_or_404(Article, article_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        revision = service.owned_revision(db.session, article, revision_id)
+        with write(db.session):
+            before = service.article_snapshot(article)
+            service.restore_article_revision(
+                db.session, article, revision, utcnow(), cards=card_maker()
+            )
+            record(
+                db.session, current_user, "article.restore", article, before,
+                service.article_snapshot(article),
+            )  # fmt: skip
+    except service.RevisionMismatch:
+        abort(404)
+    except service.ContentError:
+        flash(_("This version cannot be restored: its address is now another article’s."), "error")
+        return redirect(url_for(".article_revisions", article_id=article.id))
+    flash(_("The version is restored."), "success")
+    return redirect(url_for(".edit_article", article_id=article.id))
+
+
+def revision_field_labels():
+    """What each field a revision keeps is called on the forms she knows."""
+    return {
+        "title": _("Title"),
+        "slug": _("Address (slug)"),
+        "summary": _("Summary"),
+        "body_md": _("Text (Markdown)"),
+        "tags": _("Tags"),
+        "cover_image": _("Cover image"),
+        "cover_alt": _("Cover image description"),
+        "name": _("Name"),
+        "headline": _("Headline"),
+        "short_bio": _("Short bio"),
+        "long_bio_md": _("Long bio (Markdown)"),
+        "topics": _("Topics, one per line"),
+        "photo": _("Photo"),
+        "same_as": _("Her profiles elsewhere, one address per line"),
+    }
+
+
+def revisions_page(item, *, heading, back, restore_endpoint, restore_args):
+    revisions = service.revisions_of(db.session, item)
+    by_id = {revision.id: revision for revision in revisions}
+    older = by_id.get(request.args.get("from", type=int))
+    newer = by_id.get(request.args.get("to", type=int))
+    if older is None and newer is None and len(revisions) > 1:
+        older, newer = revisions[1], revisions[0]
+    changes = service.revision_diff(older, newer) if older and newer else None
+    return render_template(
+        "content/admin/revisions.html",
+        heading=heading,
+        back=back,
+        revisions=revisions,
+        older=older,
+        newer=newer,
+        changes=changes,
+        labels=revision_field_labels(),
+        values=service.revision_values,
+        restore_endpoint=restore_endpoint,
+        restore_args=restore_args,
+        zone=zone(),
+        action=ActionForm(),
+    )
 
 
 @bp.route("/articles/<int:article_id>/preview")
@@ -307,23 +461,28 @@ def edit_profile(bio_lang):
     """Edit the bio in one language."""
     profile = service.profile_for(db.session, bio_lang) or Profile(lang=bio_lang)
     form = ProfileForm(obj=None if request.method == "POST" else profile)
+    draft = service.pending_autosave(db.session, profile) if profile.id else None
     if request.method == "GET":
         form.long_bio.data = profile.long_bio_md
         form.photo.data = profile.photo or ""
+        if draft is not None and request.args.get("draft") == "autosave":
+            load_autosave(form, service.revision_values(draft), PROFILE_FORM_FIELDS)
     form.photo.choices = image_choices()
     if form.validate_on_submit():
+        values = {
+            "name": form.name.data.strip(),
+            "headline": form.headline.data.strip(),
+            "short_bio": form.short_bio.data.strip(),
+            "long_bio_md": form.long_bio.data,
+            "topics": form.topics.data.strip(),
+            "photo": form.photo.data or None,
+            "same_as": "\n".join(
+                line.strip() for line in (form.same_as.data or "").splitlines() if line.strip()
+            ),
+        }
         with write(db.session):
             before = profile_snapshot(profile) if profile.id else None
-            profile.name = form.name.data.strip()
-            profile.headline = form.headline.data.strip()
-            profile.short_bio = form.short_bio.data.strip()
-            profile.long_bio_md = form.long_bio.data
-            profile.long_bio_html = render_markdown(form.long_bio.data)
-            profile.topics = form.topics.data.strip()
-            profile.photo = form.photo.data or None
-            profile.updated_at = utcnow()
-            db.session.add(profile)
-            db.session.flush()
+            service.save_profile(db.session, profile, values, utcnow())
             record(
                 db.session, current_user, "bio.update", profile, before, profile_snapshot(profile)
             )
@@ -335,7 +494,68 @@ def edit_profile(bio_lang):
         form=form,
         heading=_("Bio (%(lang)s)", lang=bio_lang.upper()),
         back=url_for(".bio"),
+        autosave_url=url_for(".autosave_profile", bio_lang=bio_lang) if profile.id else None,
+        revisions_url=url_for(".profile_revisions", bio_lang=bio_lang) if profile.id else None,
+        draft=draft,
+        draft_url=url_for(".edit_profile", bio_lang=bio_lang, draft="autosave"),
+        draft_loaded=request.args.get("draft") == "autosave",
     ), status
+
+
+def _saved_profile_or_404(bio_lang):
+    profile = service.profile_for(db.session, bio_lang)
+    if profile is None:
+        abort(404)
+    return profile
+
+
+@bp.route("/bio/<any(fr,en):bio_lang>/autosave", methods=["POST"])
+@owner_only
+def autosave_profile(bio_lang):
+    """Keep the bio she is typing (JavaScript, every few seconds); the public bio stays."""
+    profile = _saved_profile_or_404(bio_lang)
+    form = request.form
+    values = {
+        field_name: form.get(form_name, "")[:20000]
+        for form_name, field_name in PROFILE_FORM_FIELDS.items()
+    }
+    values["photo"] = values["photo"] or None
+    with write(db.session):
+        draft = service.autosave_profile(db.session, profile, values, utcnow())
+    return autosaved(draft)
+
+
+@bp.route("/bio/<any(fr,en):bio_lang>/revisions")
+@owner_only
+def profile_revisions(bio_lang):
+    """Every saved version of the bio in one language; the differences between two."""
+    profile = _saved_profile_or_404(bio_lang)
+    return revisions_page(
+        profile,
+        heading=_("Bio (%(lang)s)", lang=bio_lang.upper()),
+        back=url_for(".edit_profile", bio_lang=bio_lang),
+        restore_endpoint=".restore_profile_revision",
+        restore_args={},
+    )
+
+
+@bp.route("/bio/revisions/<int:revision_id>/restore", methods=["POST"])
+@owner_only
+def restore_profile_revision(revision_id):
+    """Make the bio (in the revision's language) say again exactly what one revision says."""
+    revision = db.get_or_404(ContentRevision, revision_id)
+    profile = db.session.get(Profile, revision.profile_id) if revision.profile_id else None
+    if profile is None:
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    bio_lang = profile.lang
+    with write(db.session):
+        before = profile_snapshot(profile)
+        service.restore_profile_revision(db.session, profile, revision, utcnow())
+        record(db.session, current_user, "bio.restore", profile, before, profile_snapshot(profile))
+    flash(_("The version is restored."), "success")
+    return redirect(url_for(".edit_profile", bio_lang=bio_lang))
 
 
 def profile_snapshot(profile):
@@ -415,51 +635,3 @@ def edit_testimonial(testimonial_id):
 def delete_testimonial(testimonial_id):
     """Remove a testimonial."""
     return delete_simple(db.get_or_404(Testimonial, testimonial_id), "testimonial.delete")
-
-
-# Inquiries -------------------------------------------------------------------------------
-
-
-@bp.route("/inquiries")
-@owner_only
-def inquiries():
-    """Speaking inquiries, newest first, new ones marked."""
-    rows = db.session.scalars(
-        sa.select(SpeakingInquiry).order_by(
-            SpeakingInquiry.created_at.desc(), SpeakingInquiry.id.desc()
-        )
-    ).all()
-    return render_template(
-        "content/admin/inquiries.html", inquiries=rows, zone=zone(), zone_name=zone().key
-    )
-
-
-@bp.route("/inquiries/<int:inquiry_id>", methods=["GET", "POST"])
-@owner_only
-def inquiry(inquiry_id):
-    """One inquiry; mark it answered or declined."""
-    item = db.get_or_404(SpeakingInquiry, inquiry_id)
-    form = InquiryStatusForm(obj=item)
-    if form.validate_on_submit():
-        with write(db.session):
-            before = {"status": item.status}
-            service.set_inquiry_status(item, form.status.data, utcnow())
-            record(
-                db.session, current_user, "inquiry.status", item, before, {"status": item.status}
-            )
-        flash(_("The inquiry is marked “%(status)s”.", status=status_label(item.status)), "success")
-        return redirect(url_for(".inquiries"))
-    status = 400 if form.errors else 200
-    return render_template(
-        "content/admin/inquiry.html",
-        inquiry=item,
-        form=form,
-        zone=zone(),
-        zone_name=zone().key,
-        status_label=status_label,
-        budget_label=budget_labels()[item.budget_range],
-    ), status
-
-
-def status_label(status):
-    return {NEW: _("New"), ANSWERED: _("Answered"), DECLINED: _("Declined")}[status]

@@ -1,5 +1,7 @@
 """The Atom feed per language and the sitemap, built from plain values. Pure."""
 
+import re
+from urllib.parse import urljoin
 from xml.etree import ElementTree
 
 from feedgen.feed import FeedGenerator
@@ -29,6 +31,31 @@ def atom_feed(*, feed_url, site_url, title, subtitle, author, lang, updated, ent
         entry.published(item["published"])
         entry.updated(item["updated"])
     return feed.atom_str(pretty=True)
+
+
+#: href and src attributes whose value is an in-page anchor (#x) or a path on the site (/x).
+_RELATIVE_LINK = re.compile(r'(\s(?:href|src)=")([#/][^"]*)"')
+
+
+def absolute_links(html, page_url):
+    """The article's HTML with in-page anchors and site paths made absolute against its own
+    address: in a feed reader, "#s-intro" would otherwise point into the XML file."""
+
+    def absolute(match):
+        target = match[2]
+        if target.startswith("//"):
+            return match[0]
+        return f'{match[1]}{urljoin(page_url, target)}"'
+
+    return _RELATIVE_LINK.sub(absolute, html)
+
+
+def with_x_default(alternates, default_lang):
+    """The alternates plus x-default (the default language's page) when there are several."""
+    if len(alternates) < 2:
+        return alternates
+    fallback = alternates.get(default_lang) or next(iter(alternates.values()))
+    return {**alternates, "x-default": fallback}
 
 
 def sitemap(pages):

@@ -28,7 +28,7 @@ from wtforms.validators import (
 )
 
 from ..hostile import SafeForm
-from .models import ANSWERED, BUDGET_RANGES, DECLINED, DRAFT, NEW, PUBLISHED, SCHEDULED
+from .models import BUDGET_RANGES, DRAFT, PUBLISHED, SCHEDULED
 
 LANG_CHOICES = [SelectChoice("fr", "Français"), SelectChoice("en", "English")]
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
@@ -182,6 +182,16 @@ class ProfileForm(SafeForm):
     )
     topics = TextAreaField(_l("Topics, one per line"), validators=[Length(max=2000)])
     photo = SelectField(_l("Photo"), choices=[])
+    same_as = TextAreaField(
+        _l("Her profiles elsewhere, one address per line"),
+        description=_l("LinkedIn, a podcast, a publisher: search engines link them to her."),
+        validators=[Length(max=2000)],
+    )
+
+    def validate_same_as(self, field):
+        for line in (field.data or "").splitlines():
+            if line.strip() and not line.strip().lower().startswith(("https://", "http://")):
+                raise ValidationError(_l("Enter full web addresses, starting with https://."))
 
 
 class TalkForm(SafeForm):
@@ -230,17 +240,6 @@ class TestimonialForm(SafeForm):
 
 class UploadForm(SafeForm):
     image = FileField(_l("Image"), validators=[FileRequired(_l("Choose an image file."))])
-
-
-class InquiryStatusForm(SafeForm):
-    status = SelectField(
-        _l("Status"),
-        choices=[
-            SelectChoice(NEW, _l("New")),
-            SelectChoice(ANSWERED, _l("Answered")),
-            SelectChoice(DECLINED, _l("Declined")),
-        ],
-    )
 
 
 class ActionForm(SafeForm):

@@ -116,3 +116,98 @@ def _reencode(image, format_name):
         options.update(quality=90)
     upright.save(out, format_name, **options)
     return out.getvalue()
+
+
+# Responsive variants ---------------------------------------------------------------------
+
+#: The widths a page may pick from (srcset): a phone, a column, a wide screen at 2x.
+VARIANT_WIDTHS = (480, 960, 1600)
+
+
+def variants(data, kind):
+    """[(width, bytes)] of the clean image `data` resized to each narrower VARIANT_WIDTHS.
+
+    Each is encoded like the original (its kind), upright and without metadata; an
+    animation keeps its one size (resizing every frame would make a larger file).
+    """
+    with Image.open(io.BytesIO(data), formats=[FORMATS[kind]]) as image:
+        if getattr(image, "n_frames", 1) > 1:
+            return []
+        image.load()
+        icc_profile = image.info.get("icc_profile")
+        width, height = image.size
+        made = []
+        for target in VARIANT_WIDTHS:
+            if target >= width:
+                break
+            smaller = image.resize((target, max(1, round(height * target / width))), Image.LANCZOS)
+            smaller.info = {}
+            options = {"icc_profile": icc_profile} if icc_profile and kind != GIF else {}
+            if kind == JPEG:
+                options.update(quality=85)
+            out = io.BytesIO()
+            smaller.save(out, FORMATS[kind], **options)
+            made.append((target, out.getvalue()))
+        return made
+
+
+def dimensions(source):
+    """(width, height) of an image (a path or a file), read from its header alone."""
+    with Image.open(source) as image:
+        return image.size
+
+
+# The sharing card ------------------------------------------------------------------------
+
+CARD_SIZE = (1200, 630)
+CARD_BACKGROUND = (31, 58, 95)
+CARD_ACCENT = (242, 169, 59)
+CARD_TEXT = (255, 255, 255)
+
+
+def social_card(title, site_name, font_path, size=CARD_SIZE):
+    """PNG bytes: the site's sharing card with `title` drawn on it, wrapped to fit.
+
+    `font_path` is a TrueType font with French glyphs (the app ships DejaVu Sans Bold).
+    """
+    from PIL import ImageDraw, ImageFont
+
+    def load(points):
+        return ImageFont.truetype(font_path, points)
+
+    width, height = size
+    card = Image.new("RGB", size, CARD_BACKGROUND)
+    draw = ImageDraw.Draw(card)
+    margin = width // 12
+    draw.rectangle((0, 0, width // 60, height), fill=CARD_ACCENT)
+    title_font_size = 64
+    lines = []
+    while title_font_size >= 32:
+        font = load(title_font_size)
+        lines = _wrap(draw, title, font, width - 2 * margin)
+        if len(lines) * title_font_size * 1.25 <= height * 0.6:
+            break
+        title_font_size -= 8
+    line_height = round(title_font_size * 1.25)
+    top = (height - line_height * len(lines)) // 2 - height // 12
+    for number, line in enumerate(lines[:6]):
+        draw.text((margin, top + number * line_height), line, font=font, fill=CARD_TEXT)
+    small = load(36)
+    draw.text((margin, height - margin), site_name, font=small, fill=CARD_ACCENT)
+    out = io.BytesIO()
+    card.save(out, "PNG", optimize=True)
+    return out.getvalue()
+
+
+def _wrap(draw, text, font, max_width):
+    lines, current = [], ""
+    for word in text.split():
+        candidate = f"{current} {word}".strip()
+        if current and draw.textlength(candidate, font=font) > max_width:
+            lines.append(current)
+            current = word
+        else:
+            current = candidate
+    if current:
+        lines.append(current)
+    return lines

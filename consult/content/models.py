@@ -40,6 +40,9 @@ class Article(db.Model):
     #: Stored file name of an uploaded image (see Upload), or None.
     cover_image: so.Mapped[str | None] = so.mapped_column(sa.String(80))
     cover_alt: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    #: The sharing picture drawn at save time (its title on the site's card) when there is
+    #: no cover: a stored upload name, or None.
+    social_card: so.Mapped[str | None] = so.mapped_column(sa.String(80))
     #: draft: hidden; scheduled and published: visible once published_at has passed.
     status: so.Mapped[str] = so.mapped_column(sa.String(10), default=DRAFT)
     published_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
@@ -160,11 +163,54 @@ class Profile(db.Model):
     topics: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     #: Stored file name of an uploaded image (see Upload), or None.
     photo: so.Mapped[str | None] = so.mapped_column(sa.String(80))
+    #: Her profiles elsewhere (LinkedIn, a podcast...), one address per line: schema.org sameAs.
+    same_as: so.Mapped[str] = so.mapped_column(sa.Text, default="", server_default="")
     updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
     @property
     def topic_list(self):
         return [line.strip() for line in self.topics.splitlines() if line.strip()]
+
+    @property
+    def same_as_list(self):
+        return [line.strip() for line in (self.same_as or "").splitlines() if line.strip()]
+
+
+ARTICLE = "article"
+PROFILE = "profile"
+REVISION_KINDS = (ARTICLE, PROFILE)
+
+
+class ContentRevision(db.Model):
+    """A copy of what an article or a bio said at one save, so she can compare and go back.
+
+    `fields` holds every field she edits, exactly as saved (JSON text). An autosave is a
+    revision too, marked as such: it never changes the article or the bio itself.
+    """
+
+    __tablename__ = "content_revisions"
+    __table_args__ = (
+        sa.CheckConstraint(sa.column("kind").in_(REVISION_KINDS), name="kind_known"),
+        sa.CheckConstraint(
+            "(article_id IS NOT NULL) <> (profile_id IS NOT NULL)", name="one_subject"
+        ),
+        sa.Index("ix_content_revisions_article", "article_id", "created_at"),
+        sa.Index("ix_content_revisions_profile", "profile_id", "created_at"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    kind: so.Mapped[str] = so.mapped_column(sa.String(10))
+    article_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("articles.id", ondelete="CASCADE")
+    )
+    profile_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("profiles.id", ondelete="CASCADE")
+    )
+    #: The edited fields as JSON text, keys sorted.
+    fields: so.Mapped[str] = so.mapped_column(sa.Text)
+    #: True for a draft the editor saved by itself while she typed.
+    autosave: so.Mapped[bool] = so.mapped_column(default=False)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
 
 class Talk(db.Model):
@@ -195,8 +241,27 @@ class Testimonial(db.Model):
 
 NEW = "new"
 ANSWERED = "answered"
+QUOTED = "quoted"
+BOOKED = "booked"
 DECLINED = "declined"
-INQUIRY_STATUSES = (NEW, ANSWERED, DECLINED)
+INQUIRY_STATUSES = (NEW, ANSWERED, QUOTED, BOOKED, DECLINED)
+#: new -> answered -> quoted -> booked or declined; a declined inquiry may be taken up again.
+INQUIRY_TRANSITIONS = {
+    NEW: (ANSWERED, QUOTED, DECLINED),
+    ANSWERED: (QUOTED, BOOKED, DECLINED),
+    QUOTED: (ANSWERED, BOOKED, DECLINED),
+    BOOKED: (DECLINED,),
+    DECLINED: (ANSWERED,),
+}
+#: Who wrote a message of an inquiry's thread.
+FROM_OWNER, FROM_ORGANISER = "owner", "organiser"
+MESSAGE_SENDERS = (FROM_OWNER, FROM_ORGANISER)
+
+
+class IllegalInquiryTransition(ValueError):
+    """An inquiry cannot go from its status to the one asked for."""
+
+
 #: "unknown" first: the form must not suggest a budget the organiser did not choose.
 BUDGET_RANGES = ("unknown", "under-1000", "1000-2500", "2500-5000", "over-5000")
 
@@ -227,6 +292,51 @@ class SpeakingInquiry(db.Model):
     status: so.Mapped[str] = so.mapped_column(sa.String(10), default=NEW, index=True)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    #: Her replies (and what the organiser answered by email), after the inquiry's message.
+    messages = so.relationship(
+        "InquiryMessage",
+        back_populates="inquiry",
+        order_by="(InquiryMessage.created_at, InquiryMessage.id)",
+    )
+
+    def next_statuses(self):
+        return INQUIRY_TRANSITIONS[self.status]
+
+    def transition(self, status, now):
+        """Move to `status`; staying where it is changes nothing. IllegalInquiryTransition."""
+        if status == self.status:
+            return
+        if status not in INQUIRY_TRANSITIONS[self.status]:
+            raise IllegalInquiryTransition(f"{self.status} -> {status}")
+        self.status = status
+        self.updated_at = now
+
+
+class InquiryMessage(db.Model):
+    """One message of an inquiry's thread: her reply (sent through the outbox) or the
+    organiser's answer she noted. Never deleted."""
+
+    __tablename__ = "inquiry_messages"
+    __table_args__ = (
+        sa.CheckConstraint(sa.column("sender").in_(MESSAGE_SENDERS), name="sender_known"),
+        sa.CheckConstraint("body <> ''", name="body_not_empty"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    inquiry_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("speaking_inquiries.id"), index=True
+    )
+    inquiry = so.relationship("SpeakingInquiry", back_populates="messages")
+    sender: so.Mapped[str] = so.mapped_column(sa.String(10))
+    body: so.Mapped[str] = so.mapped_column(sa.Text)
+    #: Who wrote it on the desk.
+    user_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    #: Her reply's email in the outbox (its delivery shows on the thread).
+    outbox_message_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("outbox_messages.id"))
+    outbox_message = so.relationship("OutboxMessage")
+    #: The status the inquiry moved to with this message, if it moved.
+    status_after: so.Mapped[str] = so.mapped_column(sa.String(10), default="")
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
 
 class Upload(db.Model):

@@ -1,5 +1,9 @@
 """Public pages: home, articles, tags, search, speaker bio, inquiries, feeds, sitemap, images."""
 
+import functools
+import json
+import os
+
 import sqlalchemy as sa
 from flask import (
     Blueprint,
@@ -18,7 +22,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import orm as so
 
-from .. import business, navigation
+from .. import business, navigation, seo
 from ..auth.access import public
 from ..extensions import db, limiter, utcnow
 from ..hostile import page_number
@@ -45,15 +49,21 @@ def setup(state):
         site_url=site_url,
         upload_url=upload_url,
         booking_url=booking_url,
+        inquiry_consent_text=service.inquiry_consent_text,
+        picture=picture,
+        tag_url=tag_url,
+        article_image=article_image,
     )
+    seo.init_app(app)
 
 
 # Helpers shared with the templates -------------------------------------------------------
 
 
 def booking_url(offer, lang):
-    """Where an offer is booked."""
-    return url_for("booking.offer", slug=offer.slug, lang=lang)
+    """Where an offer is booked, saying which page led there (the owner's dashboard counts
+    bookings by it: first-party, no tracker, no cookie)."""
+    return url_for("booking.offer", slug=offer.slug_in(lang), lang=lang, **{"from": request.path})
 
 
 def site_url(path):
@@ -65,10 +75,27 @@ def upload_url(filename):
     return url_for("content.upload", filename=filename) if filename else None
 
 
+def picture(filename):
+    """The size and narrower copies of an uploaded image (for width, height and srcset)."""
+    if not filename or not service.is_stored_name(filename):
+        return None
+    return service.picture(service.uploads_folder(current_app.instance_path), filename)
+
+
+def article_image(article):
+    """The absolute address of an article's sharing picture: its cover, its card, or the site's."""
+    chosen = article.cover_image or article.social_card
+    return site_url(upload_url(chosen)) if chosen else seo.default_social_image()
+
+
+def tag_url(tag, lang=None):
+    return url_for("content.tag", lang=lang or g.lang, tag=service.tag_slug(tag))
+
+
 def feed_links():
-    """(lang, href, title) of each language's Atom feed, for <link rel="alternate">."""
+    """(lang, absolute href, title) of each language's Atom feed, for <link rel="alternate">."""
     titles = {"fr": "Articles (français)", "en": "Articles (English)"}
-    return [(lang, url_for("content.feed", lang=lang), titles[lang]) for lang in LANGS]
+    return [(lang, site_url(url_for("content.feed", lang=lang)), titles[lang]) for lang in LANGS]
 
 
 def consultant_zone():
@@ -114,9 +141,17 @@ def articles():
 @bp.route("/<lang:lang>/articles/tag/<tag>")
 @public
 def tag(tag):
-    """Published articles with one tag."""
+    """Published articles with one tag; the tag's old address (its words) moves here (308)."""
+    now = utcnow()
+    found = service.find_tag(db.session, g.lang, tag, now)
+    if found is None:
+        abort(404)
+    if tag != service.tag_slug(found):
+        kept = request.args.to_dict(flat=False)
+        return redirect(url_for("content.tag", tag=service.tag_slug(found), **kept), 308)
+    tag = found
     pagination = db.paginate(
-        service.articles_tagged(g.lang, tag, utcnow()),
+        service.articles_tagged(g.lang, tag, now),
         page=page_number(),
         per_page=ARTICLES_PER_PAGE,
         max_per_page=ARTICLES_PER_PAGE,
@@ -125,7 +160,9 @@ def tag(tag):
         abort(404)
     # Tags are words of one language: the other language gets its article list.
     g.alternates = {other_lang(g.lang): url_for("content.articles", lang=other_lang(g.lang))}
-    return render_template("content/articles.html", pagination=pagination, tag=tag)
+    return render_template(
+        "content/articles.html", pagination=pagination, tag=tag, tag_slug=service.tag_slug(tag)
+    )
 
 
 @bp.route("/<lang:lang>/search")
@@ -270,7 +307,9 @@ def feed():
                 "url": site_url(url_for("content.article", slug=item.slug)),
                 "title": item.title,
                 "summary": item.summary,
-                "html": item.body_html,
+                "html": feeds.absolute_links(
+                    item.body_html, site_url(url_for("content.article", slug=item.slug))
+                ),
                 "published": item.published_at,
                 "updated": item.updated_at,
             }
@@ -288,8 +327,20 @@ def sitemap():
     """Every public page in both languages, each with its alternates."""
     now = utcnow()
     pages = []
-    for endpoint in ("content.home", "content.articles", "content.bio", "content.inquiry"):
+    for endpoint in (
+        "content.home",
+        "content.articles",
+        "content.bio",
+        "content.inquiry",
+        "booking.offers",
+    ):
         alternates = {lang: site_url(url_for(endpoint, lang=lang)) for lang in LANGS}
+        pages.extend((alternates[lang], None, alternates) for lang in LANGS)
+    for offer in service.bookable_offers(db.session):
+        alternates = {
+            lang: site_url(url_for("booking.offer", lang=lang, slug=offer.slug_in(lang)))
+            for lang in LANGS
+        }
         pages.extend((alternates[lang], None, alternates) for lang in LANGS)
     published = db.session.scalars(
         sa.select(Article)
@@ -306,17 +357,94 @@ def sitemap():
                 url_for("content.article", lang=translation.lang, slug=translation.slug)
             )
         pages.append((url, item.updated_at, alternates if len(alternates) > 1 else {}))
+    default = current_app.config["DEFAULT_LOCALE"]
+    pages = [(url, lastmod, feeds.with_x_default(alts, default)) for url, lastmod, alts in pages]
     return Response(feeds.sitemap(pages), mimetype="application/xml")
+
+
+#: Paths under each language that crawlers must not enter: the desks, sign-in, private links
+#: (manage, status, receipts) and checkout.
+PRIVATE_PREFIXES = (
+    "admin/",
+    "accounting/",
+    "account",
+    "login",
+    "logout",
+    "password/",
+    "booking/",
+    "book/status/",
+    "pay/",
+)
 
 
 @bp.route("/robots.txt")
 @public
 def robots():
-    """Crawlers may read the public site; the private screens are not for them."""
-    lines = ["User-agent: *", "Allow: /"]
-    lines += [f"Disallow: /{lang}/admin/" for lang in LANGS]
-    lines += ["Disallow: /admin", "", f"Sitemap: {site_url('/sitemap.xml')}", ""]
+    """Crawlers may read the public site; the private screens are not for them.
+
+    The Disallow lines come first: RFC 9309 parsers take the longest match, older ones
+    (Python's urllib.robotparser among them) the first, and both then keep crawlers out.
+    Each language's prefix is written out, since first-match parsers know no wildcards.
+    """
+    lines = ["User-agent: *"]
+    lines += [f"Disallow: /{lang}/{prefix}" for prefix in PRIVATE_PREFIXES for lang in LANGS]
+    lines += ["Disallow: /admin", "Disallow: /calendar/", "Disallow: /webhooks/"]
+    lines += ["Allow: /", "", f"Sitemap: {site_url('/sitemap.xml')}", ""]
     return Response("\n".join(lines), mimetype="text/plain")
+
+
+@bp.route("/favicon.ico")
+@public
+def favicon():
+    """The site's icon where browsers and feed readers look for it first."""
+    return _static_icon("favicon.ico", "image/vnd.microsoft.icon")
+
+
+@bp.route("/apple-touch-icon.png")
+@public
+def apple_touch_icon():
+    """The home-screen icon, where phones look for it without a <link>."""
+    return _static_icon("apple-touch-icon.png", "image/png")
+
+
+def _static_icon(name, mimetype):
+    # From memory, not streamed from the file: a few KB, asked for by every first visit.
+    response = Response(_icon_bytes(current_app.static_folder, name), mimetype=mimetype)
+    response.cache_control.public = True
+    response.cache_control.max_age = 24 * 3600
+    return response
+
+
+@functools.cache
+def _icon_bytes(static_folder, name):
+    with open(os.path.join(static_folder, "icons", name), "rb") as handle:
+        return handle.read()
+
+
+@bp.route("/<lang:lang>/manifest.webmanifest")
+@public
+def manifest():
+    """The web app manifest: the site's name and icons, in the page's language."""
+    site = current_app.config["SITE_NAME"]
+    icons = [
+        {"src": url_for("static", filename="icons/icon-192.png"), "sizes": "192x192"},
+        {"src": url_for("static", filename="icons/icon-512.png"), "sizes": "512x512"},
+    ]
+    body = {
+        "name": site,
+        "short_name": site,
+        "description": _("Social media strategy, brand voice and crisis communication."),
+        "lang": g.lang,
+        "start_url": url_for("content.home", lang=g.lang),
+        "scope": "/",
+        "display": "browser",
+        "background_color": "#ffffff",
+        "theme_color": "#1f3a5f",
+        "icons": [{**icon, "type": "image/png"} for icon in icons]
+        + [{"src": url_for("static", filename="icons/icon.svg"), "sizes": "any",
+            "type": "image/svg+xml"}],
+    }  # fmt: skip
+    return Response(json.dumps(body, ensure_ascii=False), mimetype="application/manifest+json")
 
 
 @bp.route("/uploads/<filename>")

@@ -16,6 +16,7 @@ from .text import render_markdown
 OFFERS = [
     {
         "slug": "diagnostic",
+        "slug_en": "diagnostic",
         "title_fr": "Diagnostic express",
         "title_en": "Quick diagnosis",
         "description_fr": "Une demi-heure pour faire le point sur votre présence en ligne.",
@@ -26,6 +27,7 @@ OFFERS = [
     },
     {
         "slug": "strategie-medias-sociaux",
+        "slug_en": "social-media-strategy",
         "title_fr": "Sous-traiter vos médias sociaux?",
         "title_en": "Outsource your social media?",
         "description_fr": (
@@ -43,6 +45,7 @@ OFFERS = [
     },
     {
         "slug": "atelier-equipe",
+        "slug_en": "team-workshop",
         "title_fr": "Atelier d’équipe",
         "title_en": "Team workshop",
         "description_fr": "Deux heures avec votre équipe pour bâtir votre ligne éditoriale.",
@@ -290,6 +293,10 @@ TESTIMONIALS = [
 ]  # fmt: skip
 
 
+#: Her profiles elsewhere, in the demo: example addresses, never a real person's.
+DEMO_SAME_AS = "https://www.linkedin.com/in/example-consultant\nhttps://podcast.example.org/invites"
+
+
 def seed(session, now):
     """Add the demo content that is not there yet (looked up by slug, title or person)."""
     seed_offers(session)
@@ -306,6 +313,7 @@ def seed(session, now):
                     long_bio_html=render_markdown(fields["long_bio"]),
                     topics=fields["topics"],
                     photo=photo,
+                    same_as=DEMO_SAME_AS,
                     updated_at=now,
                 )
             )
@@ -337,6 +345,11 @@ def seed_offers(session):
 
 
 def seed_articles(session, now):
+    cards = service.CardMaker(
+        folder=service.uploads_folder(current_app.instance_path),
+        site_name=current_app.config["SITE_NAME"],
+        font_path=service.card_font(current_app.static_folder),
+    )
     by_key = {}
     for key, lang, slug, title, summary, tags, days_ago, body in ARTICLES:
         existing = session.scalar(
@@ -357,7 +370,7 @@ def seed_articles(session, now):
                 publish_at=None,
                 translation_id=by_key[key].id if key in by_key else None,
             )
-            service.save_article(session, existing, data, now)
+            service.save_article(session, existing, data, now, cards=cards)
         by_key.setdefault(key, existing)
 
 

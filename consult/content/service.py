@@ -3,14 +3,19 @@
 Functions take the session and `now`; the views commit.
 """
 
+import difflib
 import hashlib
 import io
+import json
 import os
+import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
+from functools import lru_cache
 
 import sqlalchemy as sa
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import orm as so
 from sqlalchemy.dialects.postgresql import REGCONFIG
@@ -18,21 +23,41 @@ from sqlalchemy.dialects.postgresql import REGCONFIG
 from ..booking.models import Offer
 from ..database import write
 from ..mail.outbox import queue_templated
-from .images import EXTENSIONS, DimensionsTooLarge, ImageRefused, clean_image
+from ..privacy.service import record_inquiry_consent
+from .images import (
+    EXTENSIONS,
+    VARIANT_WIDTHS,
+    DimensionsTooLarge,
+    ImageRefused,
+    clean_image,
+    dimensions,
+    social_card,
+    variants,
+)
 from .models import (
+    ARTICLE,
     DRAFT,
+    PROFILE,
     PUBLISHED,
     SCHEDULED,
     SEARCH_CONFIGS,
     Article,
     ArticleTag,
+    ContentRevision,
     Profile,
     SpeakingInquiry,
     Talk,
     Upload,
     search_document,
 )
-from .text import parse_tags, plain_text, reading_minutes, render_markdown, search_terms
+from .text import (
+    parse_tags,
+    plain_text,
+    reading_minutes,
+    render_markdown,
+    search_terms,
+    slugify,
+)
 
 
 def uploads_folder(instance_path):
@@ -81,6 +106,13 @@ def flagship_offer(session):
     )
 
 
+def bookable_offers(session):
+    """Active offers in the order the booking page lists them (for the sitemap)."""
+    return session.scalars(
+        sa.select(Offer).where(Offer.active.is_(True)).order_by(Offer.position, Offer.id)
+    ).all()
+
+
 # Reading ---------------------------------------------------------------------------------
 
 
@@ -101,6 +133,24 @@ def latest_articles(session, lang, now, limit=3):
 def articles_tagged(lang, tag, now):
     tagged = sa.select(ArticleTag.article_id).where(ArticleTag.tag == tag)
     return visible_articles(lang, now).where(Article.id.in_(tagged))
+
+
+def tag_slug(tag):
+    """A tag's address name: "médias sociaux" -> "medias-sociaux"."""
+    return slugify(tag) or "tag"
+
+
+def find_tag(session, lang, asked, now):
+    """The tag of this language's published articles whose address name is `asked` (or
+    whose old address, the tag itself, is), or None."""
+    tags = session.scalars(
+        sa.select(ArticleTag.tag)
+        .join(Article, Article.id == ArticleTag.article_id)
+        .where(Article.lang == lang, Article.visible(now))
+        .distinct()
+    ).all()
+    wanted = tag_slug(asked)
+    return next((tag for tag in sorted(tags) if tag_slug(tag) == wanted), None)
 
 
 def find_visible_article(session, lang, slug, now):
@@ -168,8 +218,12 @@ class ArticleData:
     translation_id: int | None
 
 
-def save_article(session, article, data, now):
-    """Create or update `article` from `data`; raise a ContentError and change nothing."""
+def save_article(session, article, data, now, cards=None):
+    """Create or update `article` from `data`; raise a ContentError and change nothing.
+
+    Every save keeps a revision. `cards` (a CardMaker) draws the article's sharing picture
+    when it has no cover.
+    """
     slug_owner = session.scalar(
         sa.select(Article.id).where(Article.lang == data.lang, Article.slug == data.slug)
     )
@@ -195,10 +249,13 @@ def save_article(session, article, data, now):
     article.updated_at = now
     _set_tags(article, parse_tags(data.tags))
     _set_status(article, data.status, data.publish_at, now)
+    if cards is not None:
+        article.social_card = None if article.cover_image else cards.card_for(article.title)
     if article.id is None:
         session.add(article)
         session.flush()
     link_translation(session, article, partner)
+    keep_revision(session, article, now)
     return article
 
 
@@ -259,7 +316,247 @@ def article_snapshot(article):
     }
 
 
+# Revisions -------------------------------------------------------------------------------
+
+#: What a revision keeps of each kind: every field she edits, nothing derived.
+ARTICLE_FIELDS = ("title", "slug", "summary", "body_md", "tags", "cover_image", "cover_alt")
+PROFILE_FIELDS = ("name", "headline", "short_bio", "long_bio_md", "topics", "photo", "same_as")
+
+
+class RevisionMismatch(ContentError):
+    """The revision belongs to another article or bio."""
+
+
+def revision_fields(item):
+    """The edited fields of an article or a profile, as a revision stores them."""
+    if isinstance(item, Article):
+        values = {name: getattr(item, name) for name in ARTICLE_FIELDS if name != "tags"}
+        # Sorted as the database lists them, so an unchanged list never shows as a change.
+        values["tags"] = ", ".join(sorted(item.tags))
+        return values
+    return {name: getattr(item, name) for name in PROFILE_FIELDS}
+
+
+def _subject_column(subject):
+    if subject["kind"] == ARTICLE:
+        return ContentRevision.article_id
+    return ContentRevision.profile_id
+
+
+def _subject(item):
+    if isinstance(item, Article):
+        return {"kind": ARTICLE, "article_id": item.id}
+    return {"kind": PROFILE, "profile_id": item.id}
+
+
+def keep_revision(session, item, now, autosave=False, fields=None):
+    """Store what `item` says now (or `fields`, for an autosave) as a revision.
+
+    A save identical to the last saved revision adds none. An item keeps one autosave: the
+    newest draft replaces the older one, and a real save clears it.
+    """
+    fields = revision_fields(item) if fields is None else fields
+    encoded = json.dumps(fields, sort_keys=True, ensure_ascii=False)
+    subject = _subject(item)
+    column = _subject_column(subject)
+    previous_autosave = session.scalar(
+        sa.select(ContentRevision).where(column == item.id, ContentRevision.autosave.is_(True))
+    )
+    if previous_autosave is not None:
+        session.delete(previous_autosave)
+    if not autosave:
+        last = latest_revision(session, item)
+        if last is not None and last.fields == encoded:
+            session.flush()
+            return last
+    revision = ContentRevision(fields=encoded, autosave=autosave, created_at=now, **subject)
+    session.add(revision)
+    session.flush()
+    return revision
+
+
+def revisions_of(session, item):
+    """Saved revisions of an article or profile, newest first (autosaves left out)."""
+    subject = _subject(item)
+    column = _subject_column(subject)
+    return session.scalars(
+        sa.select(ContentRevision)
+        .where(column == item.id, ContentRevision.autosave.is_(False))
+        .order_by(ContentRevision.created_at.desc(), ContentRevision.id.desc())
+    ).all()
+
+
+def latest_revision(session, item):
+    found = revisions_of(session, item)
+    return found[0] if found else None
+
+
+def pending_autosave(session, item):
+    """The draft the editor saved by itself after her last save, or None."""
+    subject = _subject(item)
+    column = _subject_column(subject)
+    return session.scalar(
+        sa.select(ContentRevision).where(column == item.id, ContentRevision.autosave.is_(True))
+    )
+
+
+def revision_values(revision):
+    return json.loads(revision.fields)
+
+
+def owned_revision(session, item, revision_id):
+    """The revision `revision_id` of `item`; RevisionMismatch when it is another's."""
+    revision = session.get(ContentRevision, revision_id)
+    subject = _subject(item)
+    if revision is None or revision.kind != subject["kind"]:
+        raise RevisionMismatch(revision_id)
+    owner = revision.article_id if subject["kind"] == ARTICLE else revision.profile_id
+    if owner != item.id:
+        raise RevisionMismatch(revision_id)
+    return revision
+
+
+def revision_diff(older, newer):
+    """[(field, [(sign, line)])] of the fields that differ: "-" removed, "+" added, " " kept."""
+    before, after = revision_values(older), revision_values(newer)
+    changes = []
+    for name in sorted(set(before) | set(after)):
+        old, new = before.get(name) or "", after.get(name) or ""
+        if old == new:
+            continue
+        lines = [
+            (line[0], line[2:])
+            for line in difflib.ndiff(str(old).splitlines(), str(new).splitlines())
+            if line[:1] in ("-", "+", " ")
+        ]
+        changes.append((name, lines))
+    return changes
+
+
+def restore_article_revision(session, article, revision, now, cards=None):
+    """Make the article say exactly what `revision` says (its status and dates stay)."""
+    values = revision_values(revision)
+    data = ArticleData(
+        lang=article.lang,
+        title=values["title"],
+        slug=values["slug"],
+        summary=values["summary"],
+        body_md=values["body_md"],
+        tags=values["tags"],
+        cover_image=values["cover_image"],
+        cover_alt=values["cover_alt"],
+        status=article.shown_status(now),
+        publish_at=article.published_at,
+        translation_id=article.translation_id,
+    )
+    if data.status == SCHEDULED and (data.publish_at is None or data.publish_at <= now):
+        data.status = PUBLISHED
+    return save_article(session, article, data, now, cards=cards)
+
+
+def save_profile(session, profile, values, now):
+    """Set the bio's fields from `values` (PROFILE_FIELDS) and keep a revision."""
+    for name in PROFILE_FIELDS:
+        setattr(profile, name, values[name])
+    profile.long_bio_html = render_markdown(profile.long_bio_md)
+    profile.updated_at = now
+    session.add(profile)
+    session.flush()
+    keep_revision(session, profile, now)
+    return profile
+
+
+def restore_profile_revision(session, profile, revision, now):
+    values = dict.fromkeys(PROFILE_FIELDS, "") | {"photo": None}
+    values.update(revision_values(revision))
+    return save_profile(session, profile, values, now)
+
+
+def autosave_article(session, article, data, now):
+    """Keep a draft of the form as she types: a revision marked autosave, never the article.
+
+    Whatever the article's status, nothing visible changes until she saves.
+    """
+    fields = asdict(data)
+    fields = {name: fields[name] for name in ARTICLE_FIELDS}
+    return keep_revision(session, article, now, autosave=True, fields=fields)
+
+
+def autosave_profile(session, profile, values, now):
+    fields = {name: values.get(name) for name in PROFILE_FIELDS}
+    return keep_revision(session, profile, now, autosave=True, fields=fields)
+
+
+# Sharing cards and image variants --------------------------------------------------------
+
+
+def card_font(static_folder):
+    """The font sharing cards are drawn with: shipped with the app, French glyphs included."""
+    return os.path.join(static_folder, "fonts", "DejaVuSans-Bold.ttf")
+
+
+@dataclass(frozen=True)
+class CardMaker:
+    """Draws an article's sharing card into the uploads folder, named by its content hash."""
+
+    folder: str
+    site_name: str
+    font_path: str
+
+    def card_for(self, title):
+        data = social_card(title, self.site_name, self.font_path)
+        filename = f"{hashlib.sha256(data).hexdigest()[:24]}.png"
+        _write_once(os.path.join(self.folder, filename), data)
+        return filename
+
+
+def _write_once(path, data):
+    if os.path.exists(path):
+        return
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path + ".part", "wb") as handle:
+        handle.write(data)
+    os.replace(path + ".part", path)
+
+
+def variant_name(filename, width):
+    stem, _, extension = filename.partition(".")
+    return f"{stem}-{width}.{extension}"
+
+
+@dataclass(frozen=True)
+class Picture:
+    """What an <img> needs to hold its place while it loads: size and the narrower copies."""
+
+    width: int
+    height: int
+    #: [(width, filename)] from the narrowest up, the original last.
+    sources: tuple
+
+
+@lru_cache(maxsize=1024)
+def picture(folder, filename):
+    """The Picture of a stored image (names are content hashes: the answer never changes),
+    or None when the file is missing."""
+    path = os.path.join(folder, filename)
+    try:
+        width, height = dimensions(path)
+    except (OSError, ValueError):
+        return None
+    sources = [
+        (size, variant_name(filename, size))
+        for size in VARIANT_WIDTHS
+        if size < width and os.path.exists(os.path.join(folder, variant_name(filename, size)))
+    ]
+    return Picture(width, height, (*sources, (width, filename)))
+
+
 # Inquiries -------------------------------------------------------------------------------
+
+
+def inquiry_consent_text():
+    """What the inquiry form says about sending it, in the current language."""
+    return _("By sending this form, you agree to be contacted by email about your event.")
 
 
 def record_inquiry(session, fields, *, lang, business, budget_label, now):
@@ -276,10 +573,12 @@ def record_inquiry(session, fields, *, lang, business, budget_label, now):
             topic="content.inquiry",
             inquiry=inquiry,
             budget=budget_label,
-            admin_url=business.url(
-                "content_admin.inquiry", inquiry_id=inquiry.id, lang=business.locale
-            ),
+            admin_url=business.url("admin.inquiry", inquiry_id=inquiry.id, lang=business.locale),
         )
+        # Sending the form is her consent to be contacted about it: kept with its words.
+        with force_locale(lang):
+            consent = inquiry_consent_text()
+        record_inquiry_consent(session, inquiry, now, text=consent)
         queue_templated(
             inquiry.email,
             "content_inquiry_ack",
@@ -289,11 +588,6 @@ def record_inquiry(session, fields, *, lang, business, budget_label, now):
             inquiry=inquiry,
         )
     return inquiry
-
-
-def set_inquiry_status(inquiry, status, now):
-    inquiry.status = status
-    inquiry.updated_at = now
 
 
 # Uploads and the media kit ---------------------------------------------------------------
@@ -317,12 +611,10 @@ def store_upload(session, folder, stream, original_name, max_bytes, now):
         raise NotAnImage(original_name) from error
     content_type, extension = kind
     filename = f"{hashlib.sha256(data).hexdigest()[:24]}.{extension}"
-    path = os.path.join(folder, filename)
-    if not os.path.exists(path):
-        os.makedirs(folder, exist_ok=True)
-        with open(path + ".part", "wb") as handle:
-            handle.write(data)
-        os.replace(path + ".part", path)
+    _write_once(os.path.join(folder, filename), data)
+    # Narrower copies for srcset, each re-encoded from the clean image: no metadata either.
+    for width, smaller in variants(data, kind):
+        _write_once(os.path.join(folder, variant_name(filename, width)), smaller)
     existing = session.scalar(sa.select(Upload).where(Upload.filename == filename))
     if existing is not None:
         return existing
@@ -338,12 +630,16 @@ def store_upload(session, folder, stream, original_name, max_bytes, now):
     return upload
 
 
+STORED_NAME = re.compile(r"[0-9a-f]{24}(?:-(?P<width>[0-9]{3,4}))?\.(?P<ext>[a-z]{3,4})")
+
+
 def is_stored_name(filename):
-    """True for names store_upload makes: a hex hash and a known extension, nothing else."""
-    stem, _, extension = (filename or "").partition(".")
-    return (
-        len(stem) == 24 and all(c in "0123456789abcdef" for c in stem) and extension in EXTENSIONS
-    )
+    """True for names store_upload makes: a hex hash, maybe a variant's width, a known
+    extension, nothing else."""
+    match = STORED_NAME.fullmatch(filename or "")
+    if match is None or match["ext"] not in EXTENSIONS:
+        return False
+    return match["width"] is None or int(match["width"]) in VARIANT_WIDTHS
 
 
 def media_kit(profile, folder):

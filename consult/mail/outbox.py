@@ -99,7 +99,8 @@ def queue_templated(to, template, lang, subject, attachments=(), topic="", **con
     """Render a message in the reader's language: a text part and an HTML part.
 
     The text is templates/mail/<template>.txt, then the shared blocks whose name is in the
-    context (SHARED_BLOCKS: mail/_meeting.txt when `meeting` is given), then the footer
+    context (SHARED_BLOCKS: mail/_meeting.txt when `meeting` is given, mail/_terms.txt
+    when `terms` is), then the footer
     CASL asks for even of transactional mail: who sends it, her postal address, a contact.
     The HTML is <template>.html when there is one, else the text's paragraphs in the mail
     layout; its styles are inlined.

@@ -75,6 +75,10 @@ def _params_digest(params):
     return hashlib.sha256(encoded).hexdigest()[:16]
 
 
+#: The longest message Stripe shows above the Pay button (custom_text.submit.message).
+STRIPE_MESSAGE_MAX = 1200
+
+
 class StripeGateway:
     """Stripe Checkout, through the official SDK; STRIPE_API_BASE points it elsewhere (tests).
 
@@ -100,7 +104,9 @@ class StripeGateway:
             ),
         )
 
-    def start_checkout(self, booking, *, success_url, cancel_url, now, idempotency_key, business):
+    def start_checkout(
+        self, booking, *, success_url, cancel_url, now, idempotency_key, business, terms=""
+    ):
         outside_write("Stripe")
         deadline = booking.hold_expires_at or now
         expires_at = min(max(deadline, now + STRIPE_MIN_EXPIRY), now + STRIPE_MAX_EXPIRY)
@@ -133,6 +139,9 @@ class StripeGateway:
                 for name, cents in checkout_lines(booking)
             ],
         }
+        if terms:
+            # Her terms, once more, right above Stripe's Pay button.
+            params["custom_text"] = {"submit": {"message": terms[:STRIPE_MESSAGE_MAX]}}
         # The same checkout asked again (a retry after a timeout) is the same Session; one
         # asked with other details (she corrected her email) is a new one.
         key = f"{idempotency_key}-{_params_digest(params)}"
@@ -219,7 +228,9 @@ class DemoGateway:
     def __init__(self, config):
         self.config = config
 
-    def start_checkout(self, booking, *, success_url, cancel_url, now, idempotency_key, business):
+    def start_checkout(
+        self, booking, *, success_url, cancel_url, now, idempotency_key, business, terms=""
+    ):
         outside_write("the demo gateway")
         return Checkout(
             url=_on_this_site(
@@ -272,7 +283,9 @@ class ManualGateway:
     def __init__(self, config):
         self.config = config
 
-    def start_checkout(self, booking, *, success_url, cancel_url, now, idempotency_key, business):
+    def start_checkout(
+        self, booking, *, success_url, cancel_url, now, idempotency_key, business, terms=""
+    ):
         outside_write("the manual gateway")
         return Checkout(
             url=_on_this_site(

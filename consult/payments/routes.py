@@ -18,6 +18,7 @@ from .. import business
 from ..auth.access import public
 from ..booking.models import HELD, Booking
 from ..extensions import csrf, db, utcnow
+from ..i18n import current_lang
 from . import settlement
 from .gateways import GatewayError
 from .service import booking_breakdown
@@ -141,16 +142,14 @@ def demo_action(token, action):
             "metadata": {"booking_id": str(booking.id)},
         }
         event = settlement.demo_event("payment_intent.payment_failed", intent, now)
-        flash(
-            _("The card was declined (demo). Your time is still held: you may try again."),
-            "error",
-        )
-        destination = url_for(".demo_checkout", token=token)
+        destination = url_for("booking.status", token=token)
     else:
         checkout = settlement.demo_checkout_object(booking, now, status="expired")
         event = settlement.demo_event("checkout.session.expired", checkout, now)
         flash(_("The checkout expired (demo): the time slot is free again."), "warning")
-        destination = url_for("booking.offer", slug=booking.offer.slug, tz=booking.time_zone)
+        destination = url_for(
+            "booking.offer", slug=booking.offer.slug_in(current_lang()), tz=booking.time_zone
+        )
     settlement.send_demo_event(
         db.session, event, config=config, business=business.current(), now=now
     )

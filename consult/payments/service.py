@@ -14,6 +14,8 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask import render_template
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import orm as so
 
@@ -84,6 +86,13 @@ def hold_minutes(config):
     return max(config["HOLD_MINUTES"], MIN_HOLD_MINUTES)
 
 
+def checkout_terms(booking):
+    """The terms she accepted, in her language, for the gateway's own checkout page."""
+    with force_locale(booking.lang):
+        text = render_template("payments/_checkout_terms.txt", booking=booking, lang=booking.lang)
+    return " ".join(text.split())
+
+
 def start_checkout(session, booking, *, business, config, now):
     """Start paying for a held booking; returns where to send the browser.
 
@@ -106,11 +115,15 @@ def start_checkout(session, booking, *, business, config, now):
             ),
             # Back to the times in her own zone (the page would otherwise guess it again).
             cancel_url=business.url(
-                "booking.offer", lang=booking.lang, slug=offer.slug, tz=booking.time_zone
+                "booking.offer",
+                lang=booking.lang,
+                slug=offer.slug_in(booking.lang),
+                tz=booking.time_zone,
             ),
             now=now,
             idempotency_key=f"consult-checkout-{booking.id}-{previous or 'first'}",
             business=business,
+            terms=checkout_terms(booking),
         )
     except GatewayError as error:
         raise PaymentUnavailable(str(error)) from error
@@ -125,6 +138,7 @@ def start_checkout(session, booking, *, business, config, now):
                 _queue_manual_instructions(booking, config)
             booking.gateway = gateway.name
             booking.gateway_session_id = checkout.session_id
+            booking.payment_declined_at = None  # a new attempt
     if lapsed:
         gateway.abandon(checkout.session_id)
         raise HoldLapsed(booking.reference)
@@ -492,7 +506,8 @@ def _credit_note(
         subtotal_cents=negative.subtotal_cents,
         tax_cents=negative.tax_cents,
         total_cents=-amount_cents,
-        description=payment_entry.description,
+        # The session as it stands when the money goes back (a moved time, not the first).
+        description=describe(payment_entry.booking, current_business().time_zone),
         client_name=payment_entry.client_name,
         client_email=payment_entry.client_email,
         stripe_checkout_session=payment_entry.stripe_checkout_session,

@@ -27,6 +27,7 @@ from ..mail.outbox import queue_templated
 from . import refunds, service
 from .gateways import PaymentDetails, gateway_for
 from .models import PAYMENT, LedgerEntry, PaymentAnomaly, WebhookEvent
+from .notices import queue_refund_notice
 
 log = logging.getLogger(__name__)
 
@@ -176,6 +177,12 @@ def _shape_problem(event):
                 item["currency"]
             ):
                 return "a paid checkout without a currency"
+    elif kind.startswith("payment_intent."):
+        metadata = item.get("metadata") or {}
+        if not _is_id(item.get("id")) or not isinstance(metadata, dict):
+            return "a payment intent without an id"
+        if not _is_optional_id(metadata.get("booking_id")):
+            return "a payment intent with unreadable ids"
     elif kind.startswith("refund."):
         return _refund_shape_problem(item)
     elif kind == "charge.refunded":
@@ -342,7 +349,7 @@ def checkout_paid(tx, event, *, config, business, now, facts):
     )
     # Refunds made in the gateway before this event reached us.
     for gateway_refund in details.refunds:
-        _record_gateway_refund(session, gateway_refund, now)
+        _record_gateway_refund(session, gateway_refund, now, business)
 
     if booking.status == CONFIRMED and already_paid:
         left = service.remaining_refundable(payment)
@@ -397,7 +404,7 @@ def _record_anomaly(tx, event, booking, mismatch, *, config, business, now, fact
         # The ledger says what arrived, in the currency it arrived in.
         payment.currency = currency
         for gateway_refund in details.refunds:
-            _record_gateway_refund(session, gateway_refund, now)
+            _record_gateway_refund(session, gateway_refund, now, business)
         left = service.remaining_refundable(payment)
         if left:
             service.owe_refund(session, payment, left, reason=ANOMALY_REASON)
@@ -475,10 +482,24 @@ def checkout_ended(tx, event, *, config, business, now, facts):
     return "hold released"
 
 
+def payment_failed(tx, event, *, config, business, now, facts):
+    """payment_intent.payment_failed: her card was declined; the hold lasts, and her status
+    page says so (she may try again or choose another time)."""
+    booking = _booking_of(tx, event["data"]["object"])
+    if booking is None:
+        return "unknown booking"
+    if not booking.hold_is_live(now):
+        return "nothing held"
+    booking.payment_declined_at = now
+    return "decline recorded"
+
+
 # ----------------------------------------------------------------------------- refunds
 
 
-def _record_gateway_refund(session, gateway_refund, now):
+def _record_gateway_refund(session, gateway_refund, now, business):
+    """A refund the gateway reports (ours, or one made in its dashboard) in the ledger once,
+    and the client told of it once: amount, each tax, a link to the credit note."""
     if gateway_refund.get("status") not in REFUNDING:
         return "not refunded"
     if service.find_refund(session, gateway_refund["id"]) is not None:
@@ -507,7 +528,7 @@ def _record_gateway_refund(session, gateway_refund, now):
         return "nothing left to refund"
     reason = (gateway_refund.get("metadata") or {}).get("reason") or GATEWAY_REFUND_REASON
     reason = reason[:255]
-    service.record_refund(
+    credit_note = service.record_refund(
         session,
         payment,
         amount,
@@ -515,17 +536,18 @@ def _record_gateway_refund(session, gateway_refund, now):
         now=_occurred_at(gateway_refund, now),
         gateway_refund_id=gateway_refund["id"],
     )
+    queue_refund_notice(session, credit_note, business)
     return "refund recorded"
 
 
 def refund_changed(tx, event, *, config, business, now, facts):
     """refund.created / refund.updated: a refund (ours or the dashboard's) in the ledger once."""
-    return _record_gateway_refund(tx.session, event["data"]["object"], now)
+    return _record_gateway_refund(tx.session, event["data"]["object"], now, business)
 
 
 def charge_refunded(tx, event, *, config, business, now, facts):
     """charge.refunded: every refund of the charge (fetched before the write) in the ledger once."""
-    outcomes = [_record_gateway_refund(tx.session, item, now) for item in facts or ()]
+    outcomes = [_record_gateway_refund(tx.session, item, now, business) for item in facts or ()]
     return ", ".join(outcomes) or "no refunds"
 
 
@@ -534,6 +556,7 @@ HANDLERS = {
     "checkout.session.async_payment_succeeded": checkout_paid,
     "checkout.session.async_payment_failed": checkout_ended,
     "checkout.session.expired": checkout_ended,
+    "payment_intent.payment_failed": payment_failed,
     "charge.refunded": charge_refunded,
     "refund.created": refund_changed,
     "refund.updated": refund_changed,

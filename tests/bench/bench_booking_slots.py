@@ -1,7 +1,9 @@
-"""What slot computation costs: a 90-day horizon with 1,000, 2,000 and 4,000 bookings in range.
+"""What slot computation costs: a 90-day horizon with 100, 1,000 and 10,000 bookings in range.
 
-Run with `make bench`. The mean time should roughly double with the bookings: the busy
-spans are sorted once, then each candidate slot is checked by bisection.
+`make bench` (tests/bench/run.py) reports the best time of each; under pytest
+(`pytest tests/bench --benchmark-enable`) pytest-benchmark times them. The time should grow
+no faster than the bookings: the busy spans are sorted once, then each candidate slot is
+checked by bisection.
 """
 
 import random
@@ -38,8 +40,10 @@ def bookings(count, seed=4):
     return spans
 
 
-@pytest.mark.parametrize("count", [1000, 2000, 4000])
+@pytest.mark.parametrize("count", [100, 1_000, 10_000])
 def test_open_slots_over_90_days(benchmark, count):
     busy = bookings(count)
     slots = benchmark(open_slots, RULES, HOURS, (), (), busy, 60, NOW)
-    assert slots and all(NOW + timedelta(hours=24) <= s.starts_at for s in slots)
+    assert all(NOW + timedelta(hours=24) <= s.starts_at for s in slots)
+    # 10,000 sessions leave no free time in 90 days of office hours: that one only costs.
+    assert slots or count == 10_000

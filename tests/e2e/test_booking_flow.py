@@ -32,7 +32,7 @@ def test_a_prospect_in_paris_books_and_pays_for_the_flagship_session(
         page.goto("/en/book/")
         page.get_by_role("link", name=re.compile("Outsource your social media")).click()
         # The browser's zone is detected and the times follow it.
-        page.wait_for_url("**/en/book/strategie-medias-sociaux?tz=Europe%2FParis")
+        page.wait_for_url("**/en/book/social-media-strategy?tz=Europe%2FParis")
         assert page.locator("select#tz").input_value() == "Europe/Paris"
         assert "The consultant works in America/Montreal." in page.content()
         heading = page.locator("#slots-heading + p").inner_text()

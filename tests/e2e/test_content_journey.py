@@ -21,7 +21,7 @@ def test_a_visitor_reads_switches_language_and_invites_her_to_speak(page, demo_s
     page.goto("/")
     assert page.locator("html").get_attribute("lang") == "fr"
     book = page.get_by_role("link", name="Réserver une séance stratégique")
-    assert book.get_attribute("href") == "/fr/book/strategie-medias-sociaux"
+    assert book.get_attribute("href") == "/fr/book/strategie-medias-sociaux?from=/"
 
     page.get_by_role("link", name="Votre voix de marque ne tient pas dans un PDF").click()
     page.wait_for_url("**/fr/articles/voix-de-marque-pas-un-pdf")
@@ -61,12 +61,15 @@ def test_a_visitor_reads_switches_language_and_invites_her_to_speak(page, demo_s
     page.locator("input[name=password]").fill(owner.password)
     page.locator("form button[type=submit]").click()
     page.wait_for_url("**/fr/admin/")
+    # The inquiries are in the "Website" group of the desk's menu.
+    page.locator("summary", has_text="Site").first.click()
     page.get_by_role("link", name="Demandes de conférence").click()
-    page.wait_for_url("**/fr/admin/content/inquiries")
+    page.wait_for_url("**/fr/admin/inquiries/")
     page.get_by_role("link", name="Nadia Roy").click()
     assert "Congrès des communicateurs" in page.locator("main").inner_text()
     assert "En ligne" in page.locator("main").inner_text()
-    page.get_by_label("Statut").select_option("answered")
-    page.get_by_role("button", name="Enregistrer").click()
-    page.wait_for_url("**/fr/admin/content/inquiries")
+    page.get_by_label("Votre réponse").fill("Bonjour Nadia,\nAvec plaisir.")
+    page.get_by_role("button", name="Envoyer la réponse").click()
+    page.get_by_role("heading", name="Demande de Nadia Roy").wait_for()
+    page.goto("/fr/admin/inquiries/")
     assert "Répondue" in page.locator("main table").inner_text()

@@ -52,9 +52,11 @@ def test_decline_keeps_the_hold_and_let_it_expire_frees_the_slot(app, client, pa
     assert "America/Montreal" in page.content()
 
     page.get_by_role("button", name="Refuser (carte refusée)").click()
-    page.locator(".flash-error").wait_for()
-    assert "La carte a été refusée" in page.locator(".flash-error").inner_text()
+    # Her status page tells the truth: declined, still held, try again.
+    page.get_by_role("heading", name="Votre carte a été refusée").wait_for()
     assert status_of(app, booking_id) == HELD
+    page.get_by_role("button", name="Réessayer le paiement").click()
+    page.wait_for_url("**/fr/pay/demo/**")
 
     # Keyboard only: focus the button and press Enter.
     page.get_by_role("button", name="Laisser expirer").focus()

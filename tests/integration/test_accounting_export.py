@@ -2,6 +2,7 @@
 
 import csv
 import io
+import zipfile
 from datetime import timedelta
 
 import pytest
@@ -134,8 +135,9 @@ def test_each_row_type_carries_its_own_columns_and_signs(client, app, books):
 
     interac = rows[books["interac"]]
     assert (interac["Method"], interac["Reference"]) == ("interac", "CA7781")
-    assert interac["Fee"] == interac["Net"] == "" and interac["Stripe charge"] == ""
-    assert interac["Total"] == "172.46"
+    # No fee reported: the fee stays blank, the whole total reaches the bank.
+    assert interac["Fee"] == "" and interac["Stripe charge"] == ""
+    assert interac["Total"] == interac["Net"] == "172.46"
 
     exempt = rows[books["exempt"]]
     assert (exempt["GST"], exempt["QST"], exempt["Total"]) == ("", "", "80.00")
@@ -152,31 +154,82 @@ def test_each_row_type_carries_its_own_columns_and_signs(client, app, books):
         assert (cents(row["Total"]) > 0) == (row["Type"] == "payment")
 
 
-def test_the_french_excel_variant_has_the_same_numbers(client, app, books):
+FRENCH_HEADER = [
+    "Date",
+    "Heure",
+    "Fuseau horaire",
+    "Type",
+    "Numéro",
+    "Corrige le reçu",
+    "Réservation",
+    "Client",
+    "Courriel",
+    "Description",
+    "Avant taxes",
+    "TPS",
+    "TVQ",
+    "Total",
+    "Devise",
+    "Mode de paiement",
+    "Frais",
+    "Net",
+    "Référence",
+    "Intention de paiement Stripe",
+    "Paiement Stripe",
+    "Remboursement Stripe",
+    "Opération de solde Stripe",
+    "Virement Stripe",
+]
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_the_french_excel_variant_is_french_with_the_same_numbers(client, app, books, lang):
     sign_in(app, client, "accountant")
     standard, header = records(download(client))
-    response = download(client, variant="excel-fr")
+    response = download(client, lang=lang, variant="excel-fr")
     assert response.data.startswith(b"\xef\xbb\xbf")
     assert response.headers["Content-Disposition"].endswith('-excel-fr.csv"')
     first_line = response.data.decode("utf-8-sig").split("\r\n")[0]
-    assert first_line == ";".join(FULL_HEADER)
-    french, french_header = records(response, delimiter=";")
-    assert french_header == header
+    assert first_line == ";".join(FRENCH_HEADER)
+    french, _french_header = records(response, delimiter=";")
+    english_of = dict(zip(FRENCH_HEADER, FULL_HEADER, strict=True))
+    types = {"paiement": "payment", "remboursement": "refund"}
     amounts = ("Pre-tax", "GST", "QST", "Total", "Fee", "Net")
     for plain, excel in zip(standard, french, strict=True):
-        for column in header:
+        for french_column, column in english_of.items():
             if column in amounts:
-                assert excel[column] == plain[column].replace(".", ","), column
-                assert "." not in excel[column]
+                assert excel[french_column] == plain[column].replace(".", ","), column
+                assert "." not in excel[french_column]
+            elif column == "Type":
+                assert types[excel[french_column]] == plain[column]
             else:
-                assert excel[column] == plain[column], column
+                assert excel[french_column] == plain[column], column
+    assert {row["Type"] for row in french} == {"paiement", "remboursement"}
 
 
 def test_the_header_follows_the_pages_language(client, app, books):
     sign_in(app, client, "accountant")
-    _rows, header = records(download(client, lang="fr"))
+    rows, header = records(download(client, lang="fr"))
     assert header[:4] == ["Date", "Heure", "Fuseau horaire", "Type"]
-    assert "Avant taxes" in header and "GST" in header and "QST" in header
+    assert "Avant taxes" in header and "TPS" in header and "TVQ" in header
+    # The standard file keeps the type codes an import maps.
+    assert {row["Type"] for row in rows} == {"payment", "refund"}
+
+
+@pytest.mark.parametrize("layout", ["quickbooks", "xero"])
+@pytest.mark.parametrize(
+    ("lang", "message"),
+    [("en", "read only amounts with a decimal point"), ("fr", "virgule décimale")],
+)
+def test_bank_layouts_refuse_the_french_excel_variant(client, app, books, layout, lang, message):
+    sign_in(app, client, "accountant")
+    response = client.get(
+        f"/{lang}/accounting/export.csv",
+        query_string={**NOVEMBER, "layout": layout, "variant": "excel-fr"},
+    )
+    assert response.status_code == 400
+    assert response.mimetype == "text/html"
+    assert message in response.text
 
 
 def test_the_quickbooks_layout_is_date_description_amount(client, app, books):
@@ -188,12 +241,12 @@ def test_the_quickbooks_layout_is_date_description_amount(client, app, books):
     full = {row["Number"]: row for row in records(download(client))[0]}
     stripe = full[books["stripe"]]
     assert rows[0] == {
-        "Date": "11/03/2026",
+        "Date": "03/11/2026",
         "Description": f"{books['stripe']} Camille Tremblay - {stripe['Description']}",
         "Amount": "172.46",
     }
     assert rows[1] == {
-        "Date": "11/03/2026",
+        "Date": "03/11/2026",
         "Description": f"{books['stripe']} Stripe fee",
         "Amount": "-" + stripe["Fee"],
     }
@@ -304,3 +357,87 @@ def test_a_tax_dropped_from_the_settings_keeps_its_column_for_past_rows(client, 
     rows, header = records(download(client))
     assert header[header.index("Pre-tax") + 1 : header.index("Total")] == ["GST", "QST"]
     assert {row["QST"] for row in rows if row["Type"] == "payment"} >= {"14.96"}
+
+
+# --- Import limits: numbered files in one zip ------------------------------------------------
+
+LONG_DESCRIPTION = "Strategy session: should you outsource your social media? " * 4
+
+
+#: Card payments in the busy month, each with a fee line: 1,800 bank lines, over 350 KB in
+#: the QuickBooks layout (long names and descriptions).
+BUSY_PAYMENTS = 900
+
+
+@pytest.fixture
+def busy_november(app):
+    """The receipt numbers of BUSY_PAYMENTS card payments in November, oldest first."""
+    with app.app_context():
+        booking = make_booking(db.session, client_name="Camille " + "Tremblay-Gagnon " * 7)
+        for n in range(BUSY_PAYMENTS):
+            make_payment(
+                db.session,
+                booking,
+                montreal(2026, 11, 2) + timedelta(minutes=20 * n),
+                description=LONG_DESCRIPTION[:250],
+            )
+        db.session.commit()
+        return list(
+            db.session.scalars(
+                sa.select(LedgerEntry.number).order_by(LedgerEntry.occurred_at, LedgerEntry.id)
+            )
+        )
+
+
+def unzipped(response):
+    assert response.mimetype == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(response.data))
+    return archive, archive.namelist()
+
+
+def read_csv(content):
+    return list(csv.reader(io.StringIO(content.decode("utf-8"), newline="")))
+
+
+def test_a_xero_export_over_a_thousand_lines_is_split_in_a_zip(client, app, busy_november):
+    sign_in(app, client, "accountant")
+    response = download(client, layout="xero")
+    assert response.headers["Content-Disposition"] == (
+        'attachment; filename="ledger-2026-11-01-2026-11-30-xero.zip"'
+    )
+    archive, names = unzipped(response)
+    assert names == [
+        "ledger-2026-11-01-2026-11-30-xero-01.csv",
+        "ledger-2026-11-01-2026-11-30-xero-02.csv",
+    ]
+    files = [read_csv(archive.read(name)) for name in names]
+    assert all(len(lines) <= 1000 for lines in files)
+    assert all(
+        lines[0] == ["Date", "Amount", "Payee", "Description", "Reference"] for lines in files
+    )
+    lines = [line for lines in files for line in lines[1:]]
+    assert len(lines) == 2 * BUSY_PAYMENTS
+    assert [line[4] for line in lines if line[2] != "Stripe"] == busy_november
+
+
+def test_a_quickbooks_export_over_350_kb_is_split_in_a_zip(client, app, busy_november):
+    sign_in(app, client, "accountant")
+    response = download(client, layout="quickbooks")
+    archive, names = unzipped(response)
+    assert len(names) >= 2
+    assert names[0].endswith("-quickbooks-01.csv")
+    assert all(archive.getinfo(name).file_size <= 350 * 1000 for name in names)
+    files = [read_csv(archive.read(name)) for name in names]
+    assert all(lines[0] == ["Date", "Description", "Amount"] for lines in files)
+    lines = [line for lines in files for line in lines[1:]]
+    assert len(lines) == 2 * BUSY_PAYMENTS
+    full = records(download(client))[0]
+    expected = sum(cents(r["Total"]) - (cents(r["Fee"]) or 0) for r in full)
+    assert sum(cents(line[2]) for line in lines) == expected
+
+
+def test_a_small_bank_export_stays_one_csv_file(client, app, books):
+    sign_in(app, client, "accountant")
+    response = download(client, layout="xero")
+    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Disposition"].endswith('-xero.csv"')

@@ -46,7 +46,9 @@ def test_a_credit_note_row_is_negative_and_names_the_receipt_it_corrects(client,
     sign_in(app, client, "accountant")
     html = client.get("/en/accounting/", query_string=NOVEMBER).text
     row = re.search(
-        rf'<tr class="row-refund">((?:(?!</tr>).)*{books["partial_refund"]}.*?)</tr>', html, re.S
+        rf'<tr class="row-refund"[^>]*>((?:(?!</tr>).)*{books["partial_refund"]}.*?)</tr>',
+        html,
+        re.S,
     )
     assert row is not None
     assert f"corrects {books['stripe']}" in row.group(1)
@@ -65,6 +67,50 @@ def test_the_totals_are_the_sums_of_the_rows(client, app, books):
     assert refunds["total"] == -5000 - 17246
     assert overall["total"] == payments["total"] + refunds["total"]
     assert overall["net"] == payments["net"] + refunds["net"]
+
+
+def shown_rows(html):
+    """{number: {field: cents}} of the rows table (a blank cell has no data-cents)."""
+    rows = {}
+    for number, body in re.findall(
+        r'<tr class="row-\w+" data-number="([\w-]+)">(.*?)</tr>', html, re.S
+    ):
+        rows[number] = {
+            f: int(c) for f, c in re.findall(r'data-field="([\w-]+)" data-cents="(-?\d+)"', body)
+        }
+    return rows
+
+
+def test_net_counts_refunds_and_every_column_of_the_total_row_adds_up(client, app, books):
+    sign_in(app, client, "accountant")
+    html = client.get("/en/accounting/", query_string=NOVEMBER).text
+    payments, refunds, overall = (totals(html, kind) for kind in ("payment", "refund", "all"))
+    rows = shown_rows(html)
+    # A refund's net is its negative amount; no processor reported a fee on a refund.
+    for name in ("partial_refund", "october_refund"):
+        assert rows[books[name]]["net"] == rows[books[name]]["total"] < 0
+        assert "fee" not in rows[books[name]]
+    # The Interac payment has no fee reported: blank, and its whole total is its net.
+    assert "fee" not in rows[books["interac"]]
+    assert rows[books["interac"]]["net"] == rows[books["interac"]]["total"]
+    assert "fee" not in refunds  # blank, not 0.00
+    for field in ("subtotal", "tax-GST", "tax-QST", "total", "net"):
+        assert overall[field] == payments[field] + refunds[field], field
+        assert overall[field] == sum(row.get(field, 0) for row in rows.values()), field
+    assert overall["fee"] == payments["fee"] == sum(row.get("fee", 0) for row in rows.values())
+    for sums in (payments, refunds, overall):
+        assert sums["subtotal"] + sums["tax-GST"] + sums["tax-QST"] == sums["total"]
+        assert sums["total"] - sums.get("fee", 0) == sums["net"]
+    assert overall["net"] <= overall["total"]
+
+
+def test_the_rows_table_scrolls_in_its_own_box_with_the_number_first(client, app, books):
+    sign_in(app, client, "accountant")
+    html = client.get("/en/accounting/", query_string=NOVEMBER).text
+    assert '<div class="table-scroll ledger-scroll"' in html
+    first_cells = re.findall(r'<tr class="row-\w+" data-number="[\w-]+">\s*<(\w+)', html)
+    assert first_cells and set(first_cells) == {"th"}
+    assert 'data-label="Net"' in html
 
 
 @pytest.mark.parametrize(

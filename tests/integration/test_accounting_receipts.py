@@ -182,3 +182,62 @@ def test_viewing_receipts_changes_nothing(client, app, sale):
         assert client.get(path).status_code == 200
     with app.app_context():
         assert db.session.query(LedgerEntry).count() == 2
+
+
+def test_a_credit_note_describes_the_session_as_moved_and_prints_the_reason(client, app):
+    """Paid for 10 December at 10:00, moved to 17 December at 14:30, then refunded."""
+    from datetime import timedelta
+
+    from consult.payments.service import record_payment, record_refund
+
+    with app.app_context():
+        booking = make_booking(db.session, starts_at=montreal(2026, 12, 10, 10, 0))
+        payment = record_payment(
+            db.session,
+            booking,
+            method="interac",
+            total_cents=booking.total_cents,
+            occurred_at=montreal(2026, 11, 20, 9, 0),
+            external_reference="CA1234",
+            time_zone="America/Montreal",
+        )
+        db.session.commit()
+        moved_to = montreal(2026, 12, 17, 14, 30)
+        booking.starts_at, booking.ends_at = moved_to, moved_to + timedelta(hours=1)
+        booking.busy_starts_at, booking.busy_ends_at = booking.starts_at, booking.ends_at
+        db.session.commit()
+        credit_note = record_refund(
+            db.session,
+            payment,
+            5000,
+            reason="The client could not make the new time",
+            now=montreal(2026, 12, 1, 11, 0),
+        )
+        db.session.commit()
+        receipt_number, credit_note_number = payment.number, credit_note.number
+    sign_in(app, client, "accountant")
+    html = client.get(f"/en/accounting/receipts/{credit_note_number}").text
+    session = re.search(r'data-field="session">(.*?)</dd>', html, re.S).group(1)
+    assert "2026-12-17 14:30" in session and "2026-12-10" not in session
+    reason = re.search(r'data-field="reason">(.*?)</dd>', html, re.S).group(1)
+    assert reason == "The client could not make the new time"
+    # The receipt keeps the session as it was paid for.
+    receipt = client.get(f"/en/accounting/receipts/{receipt_number}").text
+    assert "2026-12-10 10:00" in receipt
+    # And the ledger's export says the same as the credit note.
+    export = client.get(
+        "/en/accounting/export.csv", query_string={"start": "2026-12-01", "end": "2026-12-01"}
+    ).text
+    assert "2026-12-17 14:30" in export
+
+
+def test_an_english_receipt_is_bilingual_with_french_first(client, sale):
+    # Charter of the French language: the French text first, then the page's language.
+    token, receipt, credit_note = sale
+    english = client.get(f"/en/booking/{token}/receipts/{receipt}").text
+    assert f'<span lang="fr">Reçu {receipt}</span> / Receipt {receipt}' in english
+    assert '<span lang="fr">Total payé</span> / Total paid' in english
+    credit = client.get(f"/en/booking/{token}/receipts/{credit_note}").text
+    assert f'<span lang="fr">Note de crédit {credit_note}</span> / Credit note' in credit
+    french = client.get(f"/fr/booking/{token}/receipts/{receipt}").text
+    assert " / Receipt" not in french and "Total paid" not in french

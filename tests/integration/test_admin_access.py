@@ -1,9 +1,11 @@
 """Every desk page is the owner's alone: the accountant gets 403, a visitor the sign-in page."""
 
 import re
+from datetime import date
 
 import pytest
 
+from consult.content.models import SpeakingInquiry
 from consult.extensions import db
 from tests.factories import make_booking
 
@@ -14,6 +16,7 @@ def desk_urls(app, booking_id):
     """Every admin URL, with its methods, its parameters filled in."""
     values = {
         "booking_id": booking_id,
+        "inquiry_id": booking_id,  # the fixture makes an inquiry with the same id
         "offer_id": 1,
         "override_id": 1,
         "time_off_id": 1,
@@ -38,6 +41,20 @@ def desk_urls(app, booking_id):
 def booking_id(app):
     with app.app_context():
         booking = make_booking(db.session)
+        db.session.flush()
+        db.session.add(
+            SpeakingInquiry(
+                id=booking.id,
+                name="Mireille Gagnon",
+                email="mireille@example.org",
+                organisation="",
+                event_date=date(2030, 5, 1),
+                city="Laval",
+                audience_size=40,
+                budget_range="unknown",
+                message="Bonjour",
+            )
+        )
         db.session.commit()
         return booking.id
 
@@ -54,6 +71,8 @@ def test_the_desk_has_the_pages_the_owner_needs(app, booking_id):
         "/fr/admin/offers",
         "/fr/admin/offers/new",
         "/fr/admin/mail",
+        "/fr/admin/inquiries/",
+        f"/fr/admin/inquiries/{booking_id}",
     ):
         assert expected in paths
 

@@ -1,5 +1,6 @@
 """Her private ICS feed and the owner's calendar-apps page."""
 
+import time
 from datetime import timedelta
 
 import icalendar
@@ -7,11 +8,11 @@ import pytest
 import sqlalchemy as sa
 
 from consult.audit import AuditEntry
-from consult.booking.models import ExternalBusy
+from consult.booking.models import Booking, ExternalBusy
 from consult.calendar.models import find_settings, get_settings
 from consult.database import write
 from consult.extensions import db, utcnow
-from tests.factories import days_ahead, make_booking
+from tests.factories import days_ahead, make_booking, make_offer
 
 ADMIN = "/fr/admin/calendar-apps"
 
@@ -155,3 +156,115 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, method, path):
     response = getattr(client, method)(path)
     assert response.status_code == 302
     assert "/fr/login?next=" in response.headers["Location"]
+
+
+# ---------------------------------------------------------------- a feed calendar apps accept
+
+
+def libical_errors(body):
+    """libical's own iTIP check of a calendar (what Evolution and khal rely on): None when
+    libical is not installed, else the X-LIC-ERROR lines it added (empty: accepted)."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("ical")
+    if name is None:
+        return None
+    lib = ctypes.CDLL(name)
+    lib.icalparser_parse_string.restype = ctypes.c_void_p
+    lib.icalparser_parse_string.argtypes = [ctypes.c_char_p]
+    lib.icalrestriction_check.argtypes = [ctypes.c_void_p]
+    lib.icalcomponent_as_ical_string.restype = ctypes.c_char_p
+    lib.icalcomponent_as_ical_string.argtypes = [ctypes.c_void_p]
+    lib.icalcomponent_free.argtypes = [ctypes.c_void_p]
+    component = lib.icalparser_parse_string(body)
+    assert component, "libical could not parse the feed"
+    try:
+        lib.icalrestriction_check(component)
+        text = lib.icalcomponent_as_ical_string(component).decode()
+    finally:
+        lib.icalcomponent_free(component)
+    return [line for line in text.splitlines() if "X-LIC-ERROR" in line]
+
+
+def add_sessions(app):
+    now = utcnow()
+    with app.app_context():
+        video = make_offer(db.session, meeting_mode="video", meeting_url="https://meet.example/r1")
+        office = make_offer(
+            db.session, meeting_mode="in_person", meeting_address="1234, rue Saint-Denis"
+        )
+        phone = make_offer(db.session, meeting_mode="phone", meeting_phone="+1 514 555 0101")
+        uids = {
+            "video": make_booking(db.session, video, days_ahead(now, 3, 15)).ics_uid,
+            "office": make_booking(db.session, office, days_ahead(now, 4, 15)).ics_uid,
+            "phone": make_booking(db.session, phone, days_ahead(now, 5, 15)).ics_uid,
+        }
+        db.session.commit()
+        return uids
+
+
+def test_the_feed_passes_libicals_itip_check_with_her_as_organizer(app, client):
+    add_sessions(app)
+    body = client.get(f"/calendar/{feed_token(app)}.ics").data
+    calendar = icalendar.Calendar.from_ical(body)
+    assert str(calendar["METHOD"]) == "PUBLISH"
+    for event in calendar.walk("VEVENT"):
+        assert str(event["ORGANIZER"]) == f"mailto:{app.config['OWNER_EMAIL']}"
+        assert str(event["ORGANIZER"].params["CN"]) == app.config["OWNER_NAME"]
+    errors = libical_errors(body)
+    if errors is None:
+        pytest.skip("libical is not installed (apt install libical3)")
+    assert errors == []
+
+
+def test_each_event_says_where_the_session_happens(app, client):
+    uids = add_sessions(app)
+    body = client.get(f"/calendar/{feed_token(app)}.ics").data
+    events = {str(e["UID"]): e for e in icalendar.Calendar.from_ical(body).walk("VEVENT")}
+    assert str(events[uids["video"]]["LOCATION"]) == "https://meet.example/r1"
+    assert str(events[uids["video"]]["CONFERENCE"]) == "https://meet.example/r1"
+    assert str(events[uids["office"]]["LOCATION"]) == "1234, rue Saint-Denis"
+    assert str(events[uids["phone"]]["LOCATION"]) == "+1 514 555 0101"
+
+
+def test_the_feeds_etag_holds_while_nothing_changes_and_answers_304(app, client):
+    add_sessions(app)
+    address = f"/calendar/{feed_token(app)}.ics"
+    first = client.get(address)
+    etag = first.headers["ETag"]
+    assert etag
+    time.sleep(1.1)  # DTSTAMP used to be the request's time, to the second
+    again = client.get(address)
+    assert again.headers["ETag"] == etag and again.data == first.data
+    unchanged = client.get(address, headers={"If-None-Match": etag})
+    assert unchanged.status_code == 304
+    assert unchanged.data == b""
+
+    # A moved session changes the feed: the same ETag no longer matches.
+    with app.app_context():
+        booking = db.session.scalars(sa.select(Booking).order_by(Booking.starts_at)).first()
+        booking.starts_at += timedelta(hours=1)
+        booking.ends_at += timedelta(hours=1)
+        booking.busy_starts_at += timedelta(hours=1)
+        booking.busy_ends_at += timedelta(hours=1)
+        booking.ics_sequence += 1
+        db.session.commit()
+    moved = client.get(address, headers={"If-None-Match": etag})
+    assert moved.status_code == 200
+    assert moved.headers["ETag"] != etag
+
+
+def test_saving_the_same_sources_keeps_the_calendars_to_choose_from(app, client, auth):
+    choices = [{"url": "https://dav.example.org/a/", "name": "A"}]
+    with app.app_context(), write(db.session) as tx:
+        settings = get_settings(tx)
+        settings.caldav_url, settings.caldav_choices = "https://dav.example.org/", choices
+    auth.login()
+    form = {"ics_url": "", "caldav_url": "https://dav.example.org/", "caldav_username": "c"}
+    assert client.post(ADMIN, data=form | {"caldav_calendar": ""}).status_code == 302
+    with app.app_context():
+        assert find_settings(db.session).caldav_choices == choices
+    assert client.post(ADMIN, data=form | {"caldav_calendar": "A"}).status_code == 302
+    with app.app_context():
+        assert find_settings(db.session).caldav_choices is None

@@ -489,3 +489,80 @@ def test_the_sync_refuses_to_run_inside_a_write(app, ics_server):
         sync_now()
     with app.app_context():
         assert find_settings(db.session).ics_last_attempt_at is None
+
+
+# ---------------------------------------------------------------- webcal and TLS
+
+
+def test_a_webcal_address_works_with_an_http_only_server(app, runner, ics_server):
+    start = soon(2, 14)
+    ics_server.files["/home.ics"] = vcalendar(
+        event("piano", stamp(start), stamp(start + timedelta(hours=1)))
+    ).encode()
+    address = "webcal://" + ics_server.url.removeprefix("http://") + "/home.ics"
+    configure(app, ics_url=address)
+
+    result = run_sync(runner)
+
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert [row.uid for row in busy_rows("ics")] == ["piano"]
+
+
+def test_a_webcal_address_that_answers_not_found_is_not_tried_again(app, runner, ics_server):
+    configure(app, ics_url="webcal://" + ics_server.url.removeprefix("http://") + "/gone.ics")
+    assert run_sync(runner).exit_code == 1
+    with app.app_context():
+        settings = find_settings(db.session)
+        assert settings.ics_error_kind == "unreachable"
+        assert "HTTP 404" in settings.ics_last_error
+
+
+def test_an_ics_server_whose_certificate_is_not_trusted_is_a_tls_failure(app, tmp_path):
+    """A local https server with a self-signed certificate: refused, in our words; trusted
+    once the CA bundle setting names its certificate."""
+    import ssl
+
+    from consult.calendar.sync import CalendarUnreachable, fetch_ics
+
+    cert, key = tmp_path / "ca.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2"]
+        + ["-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"]
+        + ["-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )
+    body = vcalendar(event("secure", "20270101T100000Z", "20270101T110000Z")).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        url = f"https://127.0.0.1:{server.server_port}/cal.ics"
+        with pytest.raises(CalendarUnreachable) as refused:
+            fetch_ics(url, 5, allow_private=True)
+        assert refused.value.kind == "tls"
+        assert str(refused.value) == "the server's certificate could not be verified"
+        assert fetch_ics(url, 5, allow_private=True, ca_bundle=str(cert)) == body
+        # A webcal address to it is not read over http instead: the refusal stands.
+        with pytest.raises(CalendarUnreachable) as webcal:
+            fetch_ics(url.replace("https://", "webcal://"), 5, allow_private=True)
+        assert webcal.value.kind == "tls"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

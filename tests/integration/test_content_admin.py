@@ -343,32 +343,11 @@ def test_bad_bio_talk_or_testimonial_input_stores_nothing(app, client, auth):
         assert all_rows(app, model) == []
 
 
-def test_owner_reads_inquiries_and_sets_their_status(app, client, auth):
-    with app.app_context():
-        inquiry = models.SpeakingInquiry(
-            name="Léa",
-            email="lea@example.org",
-            organisation="Festival",
-            event_date=date(2030, 5, 1),
-            city="Gatineau",
-            audience_size=80,
-            budget_range="unknown",
-            message="Hello",
-        )
-        db.session.add(inquiry)
-        db.session.commit()
-        inquiry_id = inquiry.id
+def test_the_old_inquiry_desk_addresses_lead_to_the_new_ones(app, client, auth):
+    # The inquiry desk moved to /admin/inquiries/ (tests/integration/test_admin_inquiries.py).
     auth.login()
-    listing = client.get("/en/admin/content/inquiries").text
-    assert "Léa" in listing and "(America/Montreal)" in listing
-    detail = client.get(f"/en/admin/content/inquiries/{inquiry_id}").text
-    assert "Gatineau" in detail and "Not decided yet" in detail
-    bad = client.post(f"/en/admin/content/inquiries/{inquiry_id}", data={"status": "deleted"})
-    assert bad.status_code == 400
-    assert all_rows(app, models.SpeakingInquiry)[0].status == "new"
-    client.post(f"/en/admin/content/inquiries/{inquiry_id}", data={"status": "answered"})
-    assert all_rows(app, models.SpeakingInquiry)[0].status == "answered"
-    assert audit_actions(app) == ["inquiry.status"]
+    response = client.get("/en/admin/content/inquiries")
+    assert response.status_code == 301 and response.location.endswith("/en/admin/inquiries/")
 
 
 def test_the_new_article_form_starts_as_a_draft_in_the_screens_language(client, auth):

@@ -150,6 +150,14 @@ def test_translations_link_to_each_other_with_hreflang(client, make_article):
         "http://localhost/fr/articles/sous-traiter",
         "http://localhost/en/articles/outsourcing",
     }
+    x_default = [
+        link.get("href")
+        for node in root.findall("s:url", SITEMAP)
+        for link in node.findall("x:link", SITEMAP)
+        if node.find("s:loc", SITEMAP).text.endswith("/en/articles/outsourcing")
+        and link.get("hreflang") == "x-default"
+    ]
+    assert x_default == ["http://localhost/fr/articles/sous-traiter"]
 
 
 def test_a_hidden_translation_is_not_offered(client, make_article):
@@ -168,7 +176,8 @@ def test_article_page_carries_seo_tags_and_json_ld(client, make_article):
     assert '<meta name="description" content="Summary of seo">' in page
     assert '<link rel="canonical" href="http://localhost/fr/articles/seo">' in page
     assert '<meta property="og:title" content="Voice &amp; &lt;tone&gt;">' in page
-    assert '<meta name="twitter:card" content="summary">' in page
+    # No cover: the card drawn for it, or the site's default picture, is still shared large.
+    assert '<meta name="twitter:card" content="summary_large_image">' in page
     start = page.index('<script type="application/ld+json">') + len(
         '<script type="application/ld+json">'
     )
@@ -183,7 +192,8 @@ def test_every_page_advertises_both_feeds(client):
     page = client.get("/en/speaker/").text
     for lang in ("fr", "en"):
         assert f'<link rel="alternate" type="application/atom+xml" hreflang="{lang}"' in page
-        assert f'href="/{lang}/feed.xml"' in page
+        # Absolute: feed readers given the page's head do not resolve it themselves.
+        assert f'href="http://localhost/{lang}/feed.xml"' in page
 
 
 def test_article_ends_with_a_call_to_book_the_flagship_session(app, client, make_article):
@@ -201,7 +211,7 @@ def test_article_ends_with_a_call_to_book_the_flagship_session(app, client, make
         )
         db.session.commit()
     page = client.get("/fr/articles/cta").text
-    assert 'href="/fr/book/strategie-medias-sociaux"' in page
+    assert 'href="/fr/book/strategie-medias-sociaux?from=/fr/articles/cta"' in page
     assert "Sous-traiter vos médias sociaux?" in page
 
 

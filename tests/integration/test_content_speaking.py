@@ -12,6 +12,7 @@ from consult.content.seed import placeholder_png
 from consult.content.service import store_upload, uploads_folder
 from consult.extensions import db, utcnow
 from consult.mail.models import OutboxMessage
+from consult.privacy.models import ConsentRecord
 
 
 @pytest.fixture
@@ -75,7 +76,8 @@ def test_speaker_page_shows_bio_topics_talks_and_testimonials(client, speaker):
         f"/uploads/{speaker}",
     ):
         assert text in page
-    assert page.index("Upcoming talks") < page.index("Future talk") < page.index("Past talks")
+    shown = page[page.index("<main") :]  # the head's JSON-LD names the talks too
+    assert shown.index("Upcoming talks") < shown.index("Future talk") < shown.index("Past talks")
 
 
 def test_media_kit_holds_short_bio_long_bio_and_photo(client, speaker):
@@ -138,8 +140,25 @@ def test_an_inquiry_is_stored_and_emailed_to_the_owner(app, client):
     assert mail.to == app.config["OWNER_EMAIL"]
     assert "Léa Martin" in mail.subject
     assert "Festival du Web" in mail.text_body and "Sherbrooke" in mail.text_body
-    assert f"/fr/admin/content/inquiries/{stored.id}" in mail.text_body
+    assert f"/fr/admin/inquiries/{stored.id}" in mail.text_body
     assert mail.status == "queued"  # the worker sends it, never the request
+    # The owner reads it in French, with French typography.
+    assert "Nom\u00a0: Léa Martin" in mail.text_body
+
+
+def test_sending_an_inquiry_records_the_consent_it_gives_with_its_words(app, client):
+    page = client.get("/fr/speaker/invite").text
+    words = "En envoyant ce formulaire, vous acceptez d’être contacté·e par courriel"
+    assert words in page  # what she reads is what is kept
+    assert "Comment nous utilisons vos renseignements" in page or "privacy-notice" in page
+    assert client.post("/fr/speaker/invite", data=valid_inquiry()).status_code == 302
+    [stored] = inquiries(app)
+    with app.app_context():
+        [consent] = db.session.scalars(sa.select(ConsentRecord)).all()
+        assert consent.email == "lea@example.org" and consent.lang == "fr"
+        assert consent.text.startswith(words)
+        assert consent.form == "content.inquiry"
+        assert consent.reference == f"inquiry:{stored.id}"
 
 
 def test_an_online_event_needs_no_city(app, client):

@@ -100,6 +100,19 @@ def test_the_confirmation_names_the_session_and_its_local_time(ctx):
     assert ">To cancel or move it, within the policy, use your private link</a>" in html
 
 
+def test_the_confirmation_carries_what_she_agreed_to_in_both_parts(ctx):
+    app, offer = ctx
+    booking = confirmed(app, offer)
+    text, html = parts(sent(app)["booking_confirmed"])
+    # The text once, the HTML as its own table with each tax (not the text turned HTML).
+    assert text.count("What you agreed to") == 1
+    assert "<h2" in html and "What you agreed to</h2>" in html
+    assert '<table role="presentation"' in html
+    for line in booking.tax_lines:
+        assert f">{line['name']}</th>" in html
+    assert "Free cancellation until" in text and "Free cancellation until" in html
+
+
 def test_the_owner_notice_is_in_her_language_and_zone(ctx):
     app, offer = ctx
     confirmed(app, offer)

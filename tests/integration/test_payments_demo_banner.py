@@ -5,7 +5,7 @@ import pytest
 BANNER = "Demo payments: no card is charged"
 
 
-@pytest.mark.parametrize("path", ["/en/book/", "/en/book/strategie-medias-sociaux"])
+@pytest.mark.parametrize("path", ["/en/book/", "/en/book/social-media-strategy"])
 def test_booking_pages_carry_the_demo_banner(client, runner, path):
     runner.invoke(args=["consult", "seed-demo"])
     assert BANNER in client.get(path).text

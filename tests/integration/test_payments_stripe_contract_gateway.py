@@ -123,6 +123,11 @@ def test_contract_checkout_session_carries_booking_taxes_expiry_locale_and_urls(
         ("TVQ/QST 9.975%", "2494", "cad", "1"),
     ]
     assert "line_items[3][quantity]" not in params
+    # Her terms, in her language, above Stripe's Pay button (custom_text.submit.message).
+    message = params["custom_text[submit][message]"]
+    assert message.startswith("Cancel up to 48 hours before the session")
+    assert "Free cancellation until" in message and "\n" not in message
+    assert len(message) <= 1200
 
 
 def test_contract_a_short_hold_still_gets_stripes_thirty_minute_minimum(

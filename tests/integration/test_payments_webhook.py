@@ -4,7 +4,10 @@ Payloads are signed with stripe.WebhookSignature (the SDK's own helper) and post
 /webhooks/stripe; the demo gateway's secret is the endpoint secret of a default install.
 """
 
+import email
+import email.policy
 import json
+import os
 import threading
 import time
 import urllib.error
@@ -290,6 +293,29 @@ def test_a_refund_made_in_the_stripe_dashboard_appears_in_the_ledger_once(app, c
         refund = db.session.scalar(sa.select(LedgerEntry).where(LedgerEntry.kind == REFUND))
         assert refund.stripe_refund == "re_dashboard_1"
         assert {tax.code: tax.amount_cents for tax in refund.taxes} == {"GST": -625, "QST": -1247}
+
+
+def test_a_refund_made_in_the_stripe_dashboard_is_told_to_the_client_once(
+    app, client, held, deliver_mail
+):
+    post_event(client, paid(held), SECRET)
+    intent = f"pi_test_{held.id}"
+    dashboard = refund_object("re_dashboard_1", 14_372, intent)
+    post_event(client, event("refund.created", dashboard), SECRET)
+    post_event(client, event("refund.updated", dashboard), SECRET)
+    with app.app_context():
+        notices = db.session.scalars(
+            sa.select(OutboxMessage).where(OutboxMessage.topic.like("payments_refund:%"))
+        ).all()
+        assert len(notices) == 1
+        assert notices[0].to == held.client_email
+    assert deliver_mail().sent >= 1
+    path = os.path.join(app.instance_path, "outbox", f"{notices[0].id:06d}.eml")
+    with open(path, "rb") as handle:
+        message = email.message_from_binary_file(handle, policy=email.policy.default)
+    text = message.get_body(("plain",)).get_content()
+    assert "143,72" in text or "143.72" in text  # the amount, in her language
+    assert "CN-000001" in text  # and the credit note
 
 
 def test_charge_refunded_records_each_refund_of_the_charge(app, client, held):

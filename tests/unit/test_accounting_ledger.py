@@ -2,6 +2,7 @@
 
 import csv
 import io
+import zipfile
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -151,10 +152,17 @@ def test_the_quickbooks_layout_has_three_columns_and_a_line_per_fee():
     records = parse(export(ledger.quickbooks_table([row(), refund_row()], MONTREAL)))
     assert records == [
         ["Date", "Description", "Amount"],
-        ["11/03/2026", "R-000001 Camille Tremblay - Strategy session", "172.46"],
-        ["11/03/2026", "R-000001 Stripe fee", "-5.30"],
-        ["11/03/2026", "CN-000001 Camille Tremblay - Strategy session", "-50.00"],
+        ["03/11/2026", "R-000001 Camille Tremblay - Strategy session", "172.46"],
+        ["03/11/2026", "R-000001 Stripe fee", "-5.30"],
+        ["03/11/2026", "CN-000001 Camille Tremblay - Strategy session", "-50.00"],
     ]
+
+
+def test_quickbooks_dates_are_day_first_so_a_french_spreadsheet_reads_the_right_day():
+    seventh = row(occurred_at=datetime(2026, 11, 7, 17, 0, tzinfo=UTC))
+    records = parse(export(ledger.quickbooks_table([seventh], MONTREAL)))
+    day, month, year = records[1][0].split("/")
+    assert date(int(year), int(month), int(day)) == date(2026, 11, 7)
 
 
 def test_the_xero_layout_names_the_payee_and_the_reference():
@@ -248,3 +256,96 @@ def test_a_receipt_letterhead_keeps_the_number_the_row_was_issued_under():
         ("TVQ/QST", "NEW TQ0001"),
     ]
     assert ledger.registrations([], [{"code": "HST", "name": "HST", "rate": "0.13"}]) == []
+
+
+# --- Net and fees -------------------------------------------------------------------------
+
+
+def test_a_refund_without_a_reported_net_nets_at_its_negative_amount():
+    assert ledger.net_of(-5000, None, None) == -5000
+
+
+def test_a_payment_without_a_reported_fee_nets_at_its_total_and_its_fee_stays_unknown():
+    assert ledger.net_of(17246, None, None) == 17246
+    assert ledger.net_of(17246, 530, None) == 17246 - 530
+    assert ledger.net_of(17246, 530, 16700) == 16700
+
+
+def test_totals_keep_an_unreported_fee_blank_and_add_up_across_kinds():
+    payments = ledger.Totals(count=1, total_cents=17246, fee_cents=None, net_cents=17246)
+    refunds = ledger.Totals(count=1, total_cents=-5000, fee_cents=None, net_cents=-5000)
+    assert (payments + refunds).fee_cents is None
+    with_fee = ledger.Totals(count=1, total_cents=17246, fee_cents=530, net_cents=16716)
+    overall = with_fee + refunds
+    assert overall.fee_cents == 530
+    assert overall.total_cents - overall.fee_cents == overall.net_cents
+
+
+def test_a_row_read_from_the_ledger_gets_its_net_when_none_was_reported():
+    entry = dict.fromkeys(ledger.ENTRY_FIELDS, "")
+    entry.update(
+        occurred_at=datetime(2026, 11, 3, 17, 0, tzinfo=UTC),
+        kind="refund",
+        subtotal_cents=-4349,
+        total_cents=-5000,
+        fee_cents=None,
+        net_cents=None,
+    )
+    built = ledger.row_from(entry, corrects="R-000001", booking_reference="QK", taxes={})
+    assert built.net_cents == -5000 and built.fee_cents is None
+
+
+# --- Import limits --------------------------------------------------------------------------
+
+
+def test_the_french_ledger_writes_the_labels_and_types_it_is_given():
+    labels = {"kind": "Type", "subtotal": "Avant taxes", "GST": "TPS", "QST": "TVQ"}
+    kinds = {"payment": "paiement", "refund": "remboursement"}
+    table = ledger.ledger_table([row(), refund_row()], ["GST", "QST"], MONTREAL, labels, kinds)
+    records = parse(export(table, ledger.EXCEL_FR), ledger.EXCEL_FR)
+    assert records[0][10:13] == ["Avant taxes", "TPS", "TVQ"]
+    assert [record[3] for record in records[1:]] == ["paiement", "remboursement"]
+
+
+def many_rows(count):
+    return [row(number=f"R-{n:06d}", fee_cents=None) for n in range(count)]
+
+
+def test_a_table_within_the_limit_is_one_file():
+    files = list(
+        ledger.csv_files(
+            ledger.xero_table(many_rows(3), MONTREAL), ledger.STANDARD, ledger.FileLimit(5)
+        )
+    )
+    assert len(files) == 1
+    assert len(parse(files[0].decode())) == 4
+
+
+def test_xero_files_hold_at_most_a_thousand_lines_each_with_its_header():
+    limit = ledger.IMPORT_LIMITS["xero"]
+    table = ledger.xero_table(many_rows(2500), MONTREAL)
+    files = [parse(content.decode()) for content in ledger.csv_files(table, ledger.STANDARD, limit)]
+    assert len(files) == 3
+    assert all(len(records) <= 1000 for records in files)
+    assert all(
+        records[0] == ["Date", "Amount", "Payee", "Description", "Reference"] for records in files
+    )
+    numbers = [record[4] for records in files for record in records[1:]]
+    assert numbers == [f"R-{n:06d}" for n in range(2500)]
+
+
+def test_quickbooks_files_stay_under_350_kb():
+    limit = ledger.IMPORT_LIMITS["quickbooks"]
+    table = ledger.quickbooks_table(many_rows(8000), MONTREAL)
+    files = list(ledger.csv_files(table, ledger.STANDARD, limit))
+    assert len(files) > 1
+    assert all(len(content) <= 350 * 1000 for content in files)
+    lines = [record for content in files for record in parse(content.decode())[1:]]
+    assert len(lines) == 8000
+
+
+def test_a_streamed_zip_holds_every_file_by_name():
+    parts = [("a-01.csv", b"Date\r\n1\r\n"), ("a-02.csv", b"Date\r\n2\r\n")]
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(ledger.zip_stream(parts))))
+    assert archive.namelist() == ["a-01.csv", "a-02.csv"]
+    assert archive.read("a-02.csv") == b"Date\r\n2\r\n"

@@ -3,17 +3,22 @@
 import io
 import struct
 import zlib
+from pathlib import Path
 
 import pytest
 from PIL import ExifTags, Image
 
 from consult.content.images import (
+    CARD_SIZE,
     JPEG,
     MAX_SIDE,
     PNG,
+    VARIANT_WIDTHS,
     DimensionsTooLarge,
     NotDecodable,
     clean_image,
+    social_card,
+    variants,
 )
 
 
@@ -124,3 +129,52 @@ def test_webp_is_decoded_and_saved_again():
     (content_type, extension), cleaned = clean_image(data)
     assert (content_type, extension) == ("image/webp", "webp")
     assert Image.open(io.BytesIO(cleaned)).size == (16, 16)
+
+
+# Responsive variants and the sharing card ------------------------------------------------
+
+
+def jpeg_with_exif(width, height):
+    image = Image.new("RGB", (width, height), (10, 120, 200))
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "Camera"
+    exif[ExifTags.Base.Orientation] = 1
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif.tobytes())
+    return out.getvalue()
+
+
+def test_variants_are_the_narrower_widths_each_without_metadata():
+    kind, clean = clean_image(jpeg_with_exif(1700, 850))
+    made = variants(clean, kind)
+    assert [width for width, _ in made] == list(VARIANT_WIDTHS)
+    for width, data in made:
+        with Image.open(io.BytesIO(data)) as image:
+            assert image.format == "JPEG"
+            assert image.size == (width, width // 2)
+            assert not image.getexif() and "exif" not in image.info
+
+
+def test_an_image_narrower_than_every_width_gets_no_variant():
+    kind, clean = clean_image(jpeg_with_exif(400, 300))
+    assert variants(clean, kind) == []
+
+
+def test_an_animation_keeps_its_one_size():
+    frames = [Image.new("RGB", (1000, 500), color) for color in ((255, 0, 0), (0, 0, 255))]
+    out = io.BytesIO()
+    frames[0].save(out, "GIF", save_all=True, append_images=frames[1:])
+    kind, clean = clean_image(out.getvalue())
+    assert variants(clean, kind) == []
+
+
+def test_the_sharing_card_draws_the_title_at_the_open_graph_size():
+    font = Path(__file__).parents[2] / "consult" / "static" / "fonts" / "DejaVuSans-Bold.ttf"
+    short = social_card("Court", "Consult", str(font))
+    long = social_card("Un titre « très » long, accentué, qui tient sur plusieurs lignes " * 2,
+                       "Consult", str(font))  # fmt: skip
+    for data in (short, long):
+        with Image.open(io.BytesIO(data)) as image:
+            assert image.format == "PNG" and image.size == CARD_SIZE
+    assert short != long  # the title is drawn, not a fixed picture
+    assert social_card("Court", "Consult", str(font)) == short  # the same title, the same bytes
