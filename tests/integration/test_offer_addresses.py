@@ -125,9 +125,7 @@ def test_a_query_or_fragment_is_dropped_from_the_page_kept(client, app, offer):
         assert db.session.scalar(sa.select(Booking.came_from)) == "/fr/articles/x"
 
 
-def test_the_english_path_offers_the_french_terms_first_and_records_the_choice(
-    client, app, offer
-):
+def test_the_english_path_offers_the_french_terms_first_and_records_the_choice(client, app, offer):
     # Charter of the French language: the French terms come first, the choice is kept.
     slot = free_slots(app, offer)[0]
     intake = client.get(f"/en/book/strategy/reserve?start={slot_key(slot)}&tz=America/Montreal")
