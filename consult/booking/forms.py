@@ -11,18 +11,26 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
 from ..hostile import SafeForm
 
+JUST_ME = "1"
 ORGANISATION_SIZES = [
     SelectChoice("", _l("Choose…")),
-    SelectChoice("1", _l("Just me")),
+    SelectChoice(JUST_ME, _l("Just me")),
     SelectChoice("2-10", _l("2 to 10 people")),
     SelectChoice("11-50", _l("11 to 50 people")),
     SelectChoice("51-200", _l("51 to 200 people")),
     SelectChoice("201+", _l("More than 200 people")),
 ]
+
+
+def organisation_size_label(code):
+    """The words for an organisation size ("Just me"), or the code itself when unknown."""
+    return next((str(choice.label) for choice in ORGANISATION_SIZES if choice.value == code), code)
+
+
 #: The answers kept in her session when a submitted form cannot go through.
 DRAFT_FIELDS = ("name", "email", "phone", "organisation", "organisation_size", "goal")
 EMAIL_LANGUAGES = [SelectChoice("fr", "Français"), SelectChoice("en", "English")]
@@ -76,7 +84,8 @@ class IntakeForm(SafeForm):
     organisation = StringField(
         _l("Organisation"),
         filters=[single_line],
-        validators=[DataRequired(_l("Please name your organisation.")), Length(max=200)],
+        description=_l("Leave empty if you work on your own."),
+        validators=[Length(max=200)],
     )
     organisation_size = SelectField(
         _l("Size of the organisation"),
@@ -103,6 +112,11 @@ class IntakeForm(SafeForm):
     tz = HiddenField()
     #: The site's page she came from (routes.came_from() made it safe).
     came_from = HiddenField()
+
+    def validate_organisation(self, field):
+        # Someone working alone has no organisation to name; everyone else does.
+        if not field.data and self.organisation_size.data != JUST_ME:
+            raise ValidationError(_l("Please name your organisation."))
 
     def intake(self):
         """The answers, keyed as booking.service.reserve() expects."""

@@ -33,7 +33,14 @@ from ..i18n import LANGUAGES, current_lang
 from ..payments.service import HoldLapsed, PaymentUnavailable, hold_minutes, start_checkout
 from ..payments.taxes import compute
 from . import display, invitation, policy, service, slot_cache, slots
-from .forms import DRAFT_FIELDS, ActionForm, IntakeForm, RescheduleForm, site_path
+from .forms import (
+    DRAFT_FIELDS,
+    ActionForm,
+    IntakeForm,
+    RescheduleForm,
+    organisation_size_label,
+    site_path,
+)
 from .models import CONFIRMED, EXPIRED, HELD, Booking, Offer
 
 bp = Blueprint("booking", __name__, url_prefix="/<lang:lang>")
@@ -71,6 +78,7 @@ def setup(state):
     app.jinja_env.globals["picker_state"] = picker_state
     app.jinja_env.globals["how_to_meet"] = how_to_meet
     app.jinja_env.globals["calendar_links"] = calendar_links
+    app.jinja_env.globals["organisation_size_label"] = organisation_size_label
 
 
 def how_to_meet(offer, booking=None):

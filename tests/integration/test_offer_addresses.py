@@ -6,6 +6,7 @@ import sqlalchemy as sa
 
 from consult.booking.models import Booking, Offer
 from consult.extensions import db
+from consult.mail.models import OutboxMessage
 from consult.privacy.models import ConsentRecord
 from tests.factories import RESERVATION_FORM, free_slots, open_every_day, slot_key
 
@@ -141,3 +142,23 @@ def test_the_english_path_offers_the_french_terms_first_and_records_the_choice(c
         assert "offered in French first; she chose to go on in English" in consent.text
     french = client.get(f"/fr/book/strategie/reserve?start={slot_key(slot)}").text
     assert "Lire les conditions en français" not in french
+
+
+def test_someone_working_alone_names_no_organisation(client, app, offer):
+    slot = free_slots(app, offer)[0]
+    data = {**RESERVATION_FORM, "start": slot_key(slot), "tz": "America/Montreal"}
+    refused = client.post("/en/book/strategy/reserve", data={**data, "organisation": ""})
+    assert refused.status_code == 400 and "Please name your organisation." in refused.text
+    alone = {**data, "organisation": "", "organisation_size": "1"}
+    checkout = client.post("/en/book/strategy/reserve", data=alone).location
+    assert "/pay/demo/" in checkout
+    client.post(f"{checkout}/pay", data={})  # paid: the owner is told, in her language
+    with app.app_context():
+        booking = db.session.scalar(sa.select(Booking))
+        assert (booking.organisation, booking.organisation_size) == ("", "1")
+        notice = db.session.scalar(
+            sa.select(OutboxMessage.text_body).where(
+                OutboxMessage.topic == f"booking_owner_confirmed:{booking.id}"
+            )
+        )
+    assert "Organisation\u00a0: Moi seul·e" in notice  # the size in words, not "1"
