@@ -114,6 +114,8 @@ def _register_blueprints(app):
     from .calendar.routes import bp as calendar_bp
     from .content.admin import bp as content_admin_bp
     from .content.routes import bp as content_bp
+    from .newsletter.desk import bp as newsletter_desk_bp
+    from .newsletter.routes import bp as newsletter_bp
     from .payments.routes import bp as payments_bp
     from .privacy.routes import bp as privacy_bp
 
@@ -128,6 +130,8 @@ def _register_blueprints(app):
         booking_bp,
         payments_bp,
         privacy_bp,
+        newsletter_bp,
+        newsletter_desk_bp,
     ):
         app.register_blueprint(blueprint)
     hostile.init_app(app)

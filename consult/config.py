@@ -114,6 +114,14 @@ DEFAULTS = {
     "PRIVACY_INTAKE_RETENTION_DAYS": 365,
     "PRIVACY_OUTBOX_RETENTION_DAYS": 90,
     "PRIVACY_REQUEST_RATE_LIMIT": "5 per hour",
+    # The newsletter: sign-ups one network may send (the form also has a honeypot); hours
+    # the confirmation link works; how many emails a second the worker hands to the mail
+    # server (providers cap it: 14 a second on Amazon SES's first tier), 0 for no cap;
+    # deliveries one worker claims at once.
+    "NEWSLETTER_SIGNUP_RATE_LIMIT": "5 per hour;20 per day",
+    "NEWSLETTER_CONFIRM_HOURS": 48,
+    "NEWSLETTER_RATE_PER_SECOND": 10,
+    "NEWSLETTER_BATCH_SIZE": 50,
 }
 
 #: How a boolean environment variable says yes.

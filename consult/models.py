@@ -22,6 +22,7 @@ from .content.models import (
     Upload,
 )
 from .mail.models import OutboxMessage
+from .newsletter.models import Delivery, Issue, Subscriber
 from .payments.models import Counter, LedgerEntry, LedgerTax, WebhookEvent
 
 __all__ = [
@@ -33,13 +34,16 @@ __all__ = [
     "CalendarSettings",
     "Counter",
     "DateOverride",
+    "Delivery",
     "ExternalBusy",
+    "Issue",
     "LedgerEntry",
     "LedgerTax",
     "Offer",
     "OutboxMessage",
     "Profile",
     "SpeakingInquiry",
+    "Subscriber",
     "Talk",
     "Testimonial",
     "TimeOff",

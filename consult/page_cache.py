@@ -106,6 +106,9 @@ PRIVATE_TABLES = frozenset(
         "privacy_requests",
         "privacy_incidents",
         "privacy_settings",
+        "newsletter_subscribers",
+        "newsletter_issues",
+        "newsletter_deliveries",
         "alembic_version",
     }
 )

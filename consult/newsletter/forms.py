@@ -1,0 +1,1 @@
+"""Reader side (sign-up, confirmation, preferences): being written."""

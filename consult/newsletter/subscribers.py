@@ -1,0 +1,1 @@
+"""Sending side: being written."""
