@@ -77,10 +77,12 @@ def _init_extensions(app):
         navigation,
         security,
     )
+    from .accounting import rollup
     from .auth.models import load_user
 
     db.init_app(app)
     database.init_app(app)
+    rollup.init_app(app)
     migrate.init_app(
         app,
         db,

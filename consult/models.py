@@ -1,5 +1,6 @@
 """Imports every model so that metadata (create_all, Alembic) sees all tables."""
 
+from .accounting.models import LedgerDay, LedgerDayTax, LedgerRollup
 from .audit import AuditEntry
 from .auth.models import User
 from .booking.models import (
@@ -37,7 +38,10 @@ __all__ = [
     "Delivery",
     "ExternalBusy",
     "Issue",
+    "LedgerDay",
+    "LedgerDayTax",
     "LedgerEntry",
+    "LedgerRollup",
     "LedgerTax",
     "Offer",
     "OutboxMessage",

@@ -28,8 +28,6 @@ bp = Blueprint("accounting", __name__)
 #: The desk's pages; the prospect's receipt lives under her booking's private link instead.
 DESK = "/<lang:lang>/accounting"
 ROWS_PER_PAGE = 100
-#: Beyond any real ledger; keeps a hand-typed ?page= inside what the database can offset.
-LAST_PAGE = 100_000
 STAFF_ROLES = ("owner", "accountant")
 
 
@@ -50,7 +48,7 @@ def local_today():
 
 
 def configured_taxes():
-    return queries.tax_columns(db.session, current_app.config["TAXES"])
+    return queries.tax_columns(db.session, current_app.config["TAXES"], consultant_zone())
 
 
 def method_label(method):
@@ -85,21 +83,25 @@ def ledger_page(form):
         return render_template("accounting/ledger.html", **context), 400
     zone = consultant_zone()
     wanted = form.wanted()
-    page = min(max(request.args.get("page", 1, type=int), 1), LAST_PAGE)
-    rows, has_next = queries.page_of_rows(
-        db.session, wanted, zone, [code for code, _name in taxes], page, ROWS_PER_PAGE
+    page = queries.page_of_rows(
+        db.session,
+        wanted,
+        zone,
+        [code for code, _name in taxes],
+        per_page=ROWS_PER_PAGE,
+        after=queries.parse_cursor(request.args.get("after")),
+        before=queries.parse_cursor(request.args.get("before")),
     )
     by_kind = queries.totals_by_kind(db.session, wanted, zone)
     # Only the filters: url_for would read "endpoint" or "_external" as its own options.
     query = {key: value for key, value in request.args.items() if key in form._fields}
     context.update(
         wanted=wanted,
-        rows=rows,
+        rows=page.rows,
         by_kind=by_kind,
         overall=by_kind[ledger.PAYMENT] + by_kind[ledger.REFUND],
-        page=page,
-        previous_url=url_for("accounting.ledger", **query, page=page - 1) if page > 1 else None,
-        next_url=url_for("accounting.ledger", **query, page=page + 1) if has_next else None,
+        previous_url=page.previous and url_for("accounting.ledger", **query, before=page.previous),
+        next_url=page.next and url_for("accounting.ledger", **query, after=page.next),
     )
     return render_template("accounting/ledger.html", **context), 200
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from consult.accounting import rollup
 from consult.extensions import db
 from consult.payments.models import LedgerEntry, LedgerTax
 from tests.factories import (
@@ -65,6 +66,8 @@ def add_rows(app, first_index, count):
                 ],
             )
             db.session.commit()
+        # Written without the ORM: the day sums are built again when next read.
+        rollup.forget(db.session)
 
 
 def remove_rows(app):
@@ -80,6 +83,7 @@ def remove_rows(app):
             cursor.execute("PRAGMA foreign_keys=OFF")
             cursor.execute("DELETE FROM ledger_taxes")
             cursor.execute("DELETE FROM ledger_entries")
+            cursor.execute("DELETE FROM ledger_rollups")
             cursor.execute("PRAGMA foreign_keys=ON")
         finally:
             raw.close()

@@ -186,8 +186,9 @@ def books(session):
     period = ledger.month(2030, 1)
     from zoneinfo import ZoneInfo
 
-    by_kind = totals_by_kind(session, ledger.Filter(period), ZoneInfo("America/Montreal"))
-    report = ledger.tax_report(period, by_kind, tax_columns(session, QUEBEC_TAXES))
+    zone = ZoneInfo("America/Montreal")
+    by_kind = totals_by_kind(session, ledger.Filter(period), zone)
+    report = ledger.tax_report(period, by_kind, tax_columns(session, QUEBEC_TAXES, zone))
     return rows, taxes, by_kind, report
 
 
