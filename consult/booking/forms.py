@@ -14,6 +14,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
 from ..hostile import SafeForm
+from ..privacy.texts import BOOKING_CONSENT_LABEL
 
 JUST_ME = "1"
 ORGANISATION_SIZES = [
@@ -101,7 +102,7 @@ class IntakeForm(SafeForm):
     )
     email_lang = SelectField(_l("Language for emails"), choices=EMAIL_LANGUAGES)
     consent = BooleanField(
-        _l("I agree to be contacted by email about this session."),
+        BOOKING_CONSENT_LABEL,
         validators=[DataRequired(_l("We need your consent to contact you about the session."))],
     )
     #: Asked only inside the no-refund window (the view requires it there).

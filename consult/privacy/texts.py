@@ -40,11 +40,15 @@ def notice_text():
     return " ".join(str(line) for line in notice_lines())
 
 
+#: The box the prospect ticks on the intake form (booking.forms shows this very text).
+BOOKING_CONSENT_LABEL = _l("I agree to be contacted by email about this session.")
+
+
 def booking_consent_text(in_english=False):
     """What the prospect agrees to when she holds a time: as the intake form shows it. On the
     English path, offered the French terms first, she chose to go on in English."""
     parts = [
-        _l("I agree to be contacted by email about this session."),
+        BOOKING_CONSENT_LABEL,
         _l("The cancellation policy and the terms shown above this form apply."),
         notice_text(),
     ]
