@@ -62,9 +62,17 @@ $(VNU_JAR):
 	npm install --silent --no-audit --no-fund --prefix $(VENV)/tools vnu-jar@$(VNU_VERSION)
 	@touch $@
 
+# The two databases' suites run side by side (one per core; each has its own database, files
+# and Redis key prefix); the SQLite suite's report follows the PostgreSQL one.
+SQLITE_LOG := $(VENV)/test-sqlite.log
 test: lint translations $(VNU_JAR)
-	CONSULT_TEST_DB=sqlite $(BIN)/pytest -q
-	CONSULT_TEST_DB=postgresql $(BIN)/pytest -q
+	@echo "CONSULT_TEST_DB=sqlite $(BIN)/pytest -q > $(SQLITE_LOG) (beside the next one)"
+	@CONSULT_TEST_DB=sqlite $(BIN)/pytest -q > $(SQLITE_LOG) 2>&1 & lite=$$!; \
+	echo "CONSULT_TEST_DB=postgresql $(BIN)/pytest -q"; \
+	CONSULT_TEST_DB=postgresql $(BIN)/pytest -q; pg=$$?; \
+	wait $$lite; sqlite=$$?; \
+	echo "--- SQLite ($(SQLITE_LOG))"; cat $(SQLITE_LOG); \
+	test $$pg -eq 0 && test $$sqlite -eq 0
 
 test-sqlite: $(VENV)/.dev-installed translations $(VNU_JAR)
 	CONSULT_TEST_DB=sqlite $(BIN)/pytest -q

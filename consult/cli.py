@@ -90,12 +90,22 @@ def init_app(app):
     from .booking import cli as booking_cli
     from .calendar import cli as calendar_cli
     from .mail import cli as mail_cli
+    from .newsletter import cli as newsletter_cli
     from .payments import cli as payments_cli
     from .privacy import cli as privacy_cli
 
     group = AppGroup("consult", help="Site administration commands.")
     group.add_command(seed_demo)
     group.add_command(create_user)
-    for package in (backup, booking_cli, calendar_cli, mail_cli, payments_cli, privacy_cli, worker):
+    for package in (
+        backup,
+        booking_cli,
+        calendar_cli,
+        mail_cli,
+        newsletter_cli,
+        payments_cli,
+        privacy_cli,
+        worker,
+    ):
         package.register(group)
     app.cli.add_command(group)

@@ -63,6 +63,8 @@ PAGES = {
     "content.sitemap": (CONTENT,),
     "content.robots": (),
     "content.inquiry_thanks": (),
+    "newsletter.signup": (),
+    "newsletter.thanks": (),
     "booking.offers": (OFFERS,),
     "booking.offer": (OFFERS, AVAILABILITY, BOOKINGS),
     "booking.times": (OFFERS, AVAILABILITY, BOOKINGS),

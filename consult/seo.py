@@ -37,6 +37,10 @@ PRIVATE_LINK_ENDPOINTS = frozenset(
         "payments.manual_instructions",
         "content.search",
         "content.inquiry_thanks",
+        "newsletter.thanks",
+        "newsletter.confirm",
+        "newsletter.preferences",
+        "newsletter.unsubscribe",
     }
 )
 

@@ -6,8 +6,8 @@ and one instance at a time built in, and a library kept up for over a decade. Ea
 in a fresh app context on a small thread pool, logs its own exceptions and runs again on
 its next turn, so one failing job never stops the others. SIGTERM or SIGINT lets the
 running jobs finish (mail delivery stops between two messages), then the process exits 0.
-The one-shot commands (send-mail, release-holds, settle-refunds, send-reminders,
-sync-calendar) do the same work for cron and tests.
+The one-shot commands (send-mail, send-newsletter, release-holds, settle-refunds,
+send-reminders, sync-calendar) do the same work for cron and tests.
 """
 
 import logging
@@ -39,6 +39,23 @@ def deliver_mail(stopping):
             outcome.sent,
             outcome.deferred,
             outcome.failed,
+        )
+
+
+def send_newsletter(stopping):
+    """Queue the issues whose time has come and send their deliveries, at the set rate;
+    stops between two messages when the worker is asked to stop."""
+    from .newsletter.sending import send_due
+
+    run = send_due(should_stop=stopping.is_set)
+    if run.sent or run.failed or run.deferred or run.interrupted:
+        log.info(
+            "newsletter: %s sent, %s failed (%s bounced), %s to retry, %s cut off mid-send",
+            run.sent,
+            run.failed,
+            run.bounced,
+            run.deferred,
+            run.interrupted,
         )
 
 
@@ -92,6 +109,7 @@ class Job:
 #: What the worker runs, and how often. Mail goes out within seconds of its commit.
 JOBS = (
     Job("deliver-mail", deliver_mail, 2),
+    Job("send-newsletter", send_newsletter, 5),
     Job("release-holds", release_holds, 60),
     Job("settle-refunds", settle_refunds, 60),
     Job("send-reminders", send_reminders, 5 * 60),

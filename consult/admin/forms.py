@@ -28,6 +28,7 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
+    StopValidation,
     ValidationError,
 )
 
@@ -86,6 +87,17 @@ class DollarsField(StringField):
             raise ValueError(_l("Enter an amount in dollars, like 150 or 150.00.")) from error
 
 
+class AmountRequired:
+    """An amount must be there: 0 counts (a free session), blank or only spaces does not."""
+
+    def __init__(self, message):
+        self.message = message
+
+    def __call__(self, form, field):
+        if field.data is None and not field.errors:
+            raise StopValidation(self.message)
+
+
 class ConfirmedForm(SafeForm):
     """An action on a booking: it needs the box ticked, so it asks even without JavaScript."""
 
@@ -121,7 +133,7 @@ class OfferForm(SafeForm):
     )
     price_cents = DollarsField(
         _l("Price before taxes (CAD)"),
-        validators=[InputRequired(message=_l("Enter a price, 0 for a free session."))],
+        validators=[AmountRequired(message=_l("Enter a price, 0 for a free session."))],
     )
     taxable = BooleanField(_l("GST and QST apply"))
     active = BooleanField(_l("Offered on the site"))
@@ -385,7 +397,7 @@ class RefundForm(ConfirmedForm):
     payment = SelectField(_l("Payment"), coerce=int)
     amount = DollarsField(
         _l("Amount to refund (CAD, taxes included)"),
-        validators=[InputRequired(message=_l("Enter the amount to refund."))],
+        validators=[AmountRequired(message=_l("Enter the amount to refund."))],
     )
     reason = StringField(
         _l("Reason"), validators=[DataRequired(message=_l("Say why.")), Length(max=200)]
@@ -405,7 +417,7 @@ class RescheduleForm(ConfirmedForm):
 class ManualPaymentForm(ConfirmedForm):
     amount = DollarsField(
         _l("Amount received (CAD, taxes included)"),
-        validators=[InputRequired(message=_l("Enter the amount received."))],
+        validators=[AmountRequired(message=_l("Enter the amount received."))],
     )
     paid_on = DateField(
         _l("Received on"), validators=[InputRequired(message=_l("Enter the date."))]

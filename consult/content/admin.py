@@ -26,6 +26,7 @@ from ..auth.access import owner_only
 from ..database import write
 from ..extensions import db, utcnow
 from ..formatting import format_time
+from ..newsletter import sending
 from . import service
 from .forms import (
     ActionForm,
@@ -237,6 +238,8 @@ def edit(article):
         now=utcnow(),
         draft=draft,
         draft_loaded=request.args.get("draft") == "autosave",
+        action=ActionForm(),
+        article_issues=sending.issues_of_article(db.session, article) if article.id else [],
     ), status
 
 
@@ -385,6 +388,28 @@ def unpublish_article(article_id):
     return change_status(
         article_id, service.unpublish, "article.unpublish", _("Back to draft: hidden.")
     )
+
+
+@bp.route("/articles/<int:article_id>/newsletter", methods=["POST"])
+@owner_only
+def send_article_as_issue(article_id):
+    """Make the article (and its translation) a newsletter issue, sent when it is public."""
+    article = db.get_or_404(Article, article_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if sending.issues_of_article(db.session, article):
+        flash(_("This article is already a newsletter issue."), "error")
+        return redirect(url_for(".edit_article", article_id=article.id))
+    try:
+        issue = sending.issue_for_article(db.session, article, utcnow(), by=current_user)
+    except sending.NothingToSend:
+        flash(_("Publish or schedule the article first."), "error")
+        return redirect(url_for(".edit_article", article_id=article.id))
+    flash(
+        _("The issue goes out to subscribers when the article is public (now, if it is)."),
+        "success",
+    )
+    return redirect(url_for("newsletter_desk.edit_issue", issue_id=issue.id))
 
 
 def change_status(article_id, change, action, message):

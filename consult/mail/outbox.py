@@ -16,6 +16,7 @@ import os
 import re
 import smtplib
 import uuid
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -272,13 +273,25 @@ class FileTransport:
     def __init__(self, folder):
         self.folder = folder
 
+    def batch(self):
+        """Itself: files need no connection kept open."""
+        return nullcontext(self)
+
+    def send_bytes(self, message_id, sender, recipient, data):
+        """A message already encoded, as the .eml file it is."""
+        self._write(message_id, data)
+
     def send(self, message_id, email):
+        self._write(message_id, bytes(email))
+
+    def _write(self, message_id, data):
         outside_write("mail delivery")
         os.makedirs(self.folder, exist_ok=True)
-        path = os.path.join(self.folder, f"{message_id:06d}.eml")
+        name = f"{message_id:06d}" if isinstance(message_id, int) else message_id
+        path = os.path.join(self.folder, f"{name}.eml")
         partial = f"{path}.partial"
         with open(partial, "wb") as handle:
-            handle.write(bytes(email))
+            handle.write(data)
         os.replace(partial, path)
 
 
@@ -289,15 +302,104 @@ class SMTPTransport:
         self.config = config
 
     def send(self, message_id, email):
-        outside_write("SMTP")
+        with self.batch() as connection:
+            connection.send(message_id, email)
+
+    @contextmanager
+    def batch(self):
+        """One SMTP session for many messages (a newsletter's batch), closed at the end."""
+        connection = SMTPConnection(self.config)
+        try:
+            yield connection
+        finally:
+            connection.close()
+
+
+class HandOverUncertain(OSError):
+    """The message was being transmitted (DATA) when the server stopped answering: it may
+    have been accepted. A caller that must never send twice does not try it again."""
+
+
+class _SMTP(smtplib.SMTP):
+    """smtplib's client, noting when a message's DATA began."""
+
+    data_started = False
+
+    def data(self, msg):
+        self.data_started = True
+        return super().data(msg)
+
+
+class SMTPConnection:
+    """An SMTP session opened at its first message and kept for the next ones.
+
+    A refused recipient leaves it usable; any other error drops it, and the next message
+    opens a new one.
+    """
+
+    def __init__(self, config):
+        self.config = config
+        self._smtp = None
+
+    def _open(self):
         config = self.config
         timeout = config["SMTP_TIMEOUT_SECONDS"]
-        with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=timeout) as smtp:
+        smtp = _SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=timeout)
+        try:
             if config["SMTP_STARTTLS"]:
                 smtp.starttls()
             if config["SMTP_USERNAME"]:
                 smtp.login(config["SMTP_USERNAME"], config["SMTP_PASSWORD"])
-            smtp.send_message(email)
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
+
+    def send(self, message_id, email):
+        self._exchange(lambda smtp: smtp.send_message(email))
+
+    def send_bytes(self, message_id, sender, recipient, data):
+        """A message already encoded (CRLF lines): a newsletter's, built once per issue.
+
+        Raises HandOverUncertain when the server went silent or away during its DATA.
+        """
+        options = () if recipient.isascii() else ("SMTPUTF8",)
+        self._exchange(lambda smtp: smtp.sendmail(sender, [recipient], data, options))
+
+    def _exchange(self, send):
+        outside_write("SMTP")
+        if self._smtp is None:
+            self._smtp = self._open()
+        self._smtp.data_started = False
+        try:
+            send(self._smtp)
+        except smtplib.SMTPRecipientsRefused:
+            raise
+        except smtplib.SMTPResponseException:
+            self._drop()
+            raise  # the server answered: it did not take the message
+        except OSError as error:
+            uncertain = self._smtp is not None and self._smtp.data_started
+            self._drop()
+            if uncertain:
+                raise HandOverUncertain(f"no answer to the message's data: {error}") from error
+            raise
+        except BaseException:
+            self._drop()
+            raise
+
+    def _drop(self):
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None:
+            smtp.close()
+
+    def close(self):
+        """Say goodbye (QUIT) if a session is open; a server already gone is no error."""
+        if self._smtp is None:
+            return
+        with suppress(smtplib.SMTPException, OSError):
+            self._smtp.quit()
+        self._drop()
 
 
 def transport_for(config, instance_path):

@@ -63,6 +63,11 @@ class Subscriber(db.Model):
     #: The last confirmation (or "already subscribed") email, to send at most a few a day.
     last_notice_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     notices_today: so.Mapped[int] = so.mapped_column(default=0)
+    #: What the sign-up form showed beside its button (the consent and the notice), in
+    #: `consent_lang`, and a keyed hash of her network: the proof recorded once she confirms.
+    consent_text: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    consent_lang: so.Mapped[str] = so.mapped_column(sa.String(2), default="fr")
+    address_hash: so.Mapped[str | None] = so.mapped_column(sa.String(64))
     #: The record of her consent (CASL's proof), kept when she leaves.
     consent_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("consent_records.id", ondelete="SET NULL")

@@ -29,11 +29,13 @@ def retention_job(stopping=None):
 @click.command("privacy-retention")
 @with_appcontext
 def privacy_retention():
-    """Anonymise inquiries, intake answers and mail bodies past their retention period."""
+    """Anonymise inquiries, intake answers and mail bodies past their retention period, and
+    delete newsletter sign-ups never confirmed."""
     counts = run_retention()
     click.echo(
         "Anonymised: {inquiries} inquiries, {intake_answers} intake answers, "
-        "{messages} message bodies.".format(**counts)
+        "{messages} message bodies; deleted {sign_ups} newsletter sign-ups never "
+        "confirmed.".format(**counts)
     )
 
 

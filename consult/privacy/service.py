@@ -21,6 +21,8 @@ from ..extensions import db
 from ..i18n import current_lang
 from ..mail.models import OutboxMessage
 from ..mail.outbox import queue_templated
+from ..newsletter.models import PENDING as SIGNED_UP
+from ..newsletter.models import UNSUBSCRIBED, Delivery, Subscriber
 from ..payments.models import LedgerEntry
 from . import texts
 from .models import (
@@ -54,9 +56,13 @@ PEOPLE_TABLES = (
     "consent_records",
     "privacy_requests",
     "payment_anomalies",
+    "newsletter_subscribers",
+    "newsletter_deliveries",
 )
 #: Never searched: staff accounts, sequences, migrations' bookkeeping.
 UNTOUCHED_TABLES = ("users", "counters", "alembic_version", "emailed_links")
+#: A newsletter sign-up never confirmed is deleted after this (its link lasted 48 hours).
+UNCONFIRMED_SIGN_UP_LIFETIME = timedelta(days=30)
 #: Shorter names are not searched for across the tables (they would match ordinary words).
 SHORTEST_NAME = 4
 
@@ -443,6 +449,14 @@ def held_on(session, email):
         .where(_by_email(PrivacyRequest.email, email))
         .order_by(PrivacyRequest.id)
     ).all()
+    subscribers = session.scalars(
+        sa.select(Subscriber).where(Subscriber.email_key == _normal(email)).order_by(Subscriber.id)
+    ).all()
+    deliveries = session.scalars(
+        sa.select(Delivery)
+        .where(Delivery.subscriber_id.in_([s.id for s in subscribers] or [-1]))
+        .order_by(Delivery.id)
+    ).all()
     references = {booking.id: booking.reference for booking in bookings}
     numbers = {entry.id: entry.number for entry in entries}
     return {
@@ -562,6 +576,30 @@ def held_on(session, email):
             }
             for r in requests
         ],
+        "newsletter": [
+            {
+                "email": s.email,
+                "language": s.lang,
+                "status": s.status,
+                "source": s.source,
+                "signed_up_at": _iso(s.created_at),
+                "confirmed_at": _iso(s.confirmed_at),
+                "unsubscribed_at": _iso(s.unsubscribed_at),
+                "bounced_at": _iso(s.bounced_at),
+                "bounce": s.bounce_kind or "",
+                "issues": [
+                    {
+                        "issue": d.issue_id,
+                        "languages": d.langs,
+                        "status": d.status,
+                        "sent_at": _iso(d.sent_at),
+                    }
+                    for d in deliveries
+                    if d.subscriber_id == s.id
+                ],
+            }
+            for s in subscribers
+        ],
     }
 
 
@@ -638,6 +676,11 @@ def erase(session, user, email, now, *, request=None):
             if r.details:
                 r.details = texts.ANONYMISED
             r.erased_at = now
+        subscribers = session.scalars(
+            sa.select(Subscriber).where(Subscriber.email_key == needle)
+        ).all()
+        for s in subscribers:
+            _anonymise_subscriber(s, now)
         session.flush()
         found = _scrub_everywhere(session, [needle], PEOPLE_TABLES, everywhere=True)
         long_names = sorted(
@@ -652,11 +695,30 @@ def erase(session, user, email, now, *, request=None):
             "inquiries": len(inquiries),
             "consents": len(consents),
             "messages": len(messages),
+            "newsletter": len(subscribers),
             "other_rows": found,
         }
         target = request if request is not None else user
         record(session, user, "privacy.erase", target, None, counts)
         return counts
+
+
+def _anonymise_subscriber(subscriber, now):
+    """Her row stays, so the figures of the issues she was sent stay right; nothing in it
+    names her, and an address that can never receive mail is mailed nothing."""
+    subscriber.email = subscriber.email_key = texts.anonymised_email(f"n{subscriber.id}")
+    if subscriber.status != UNSUBSCRIBED:
+        subscriber.status = UNSUBSCRIBED
+        subscriber.unsubscribed_at = now
+    subscriber.source = ""
+    subscriber.confirm_token_hash = None
+    subscriber.confirm_expires_at = None
+    subscriber.consent_text = ""
+    subscriber.address_hash = None
+    subscriber.bounce_detail = ""
+    subscriber.updated_at = now
+    if subscriber.consent is not None and subscriber.consent.withdrawn_at is None:
+        subscriber.consent.withdrawn_at = now
 
 
 def _anonymise_inquiry(session, inquiry, now):
@@ -735,7 +797,8 @@ def apply_retention(session, settings, now):
 
     Speaking inquiries untouched for `inquiry_retention_days`, the intake answers of
     sessions that ended `intake_retention_days` ago, and the bodies of messages written
-    `outbox_retention_days` ago (once sent or failed). Returns the counts.
+    `outbox_retention_days` ago (once sent or failed); newsletter sign-ups never confirmed
+    within UNCONFIRMED_SIGN_UP_LIFETIME are deleted. Returns the counts.
     """
     with write(session):
         inquiries = session.scalars(
@@ -773,14 +836,37 @@ def apply_retention(session, settings, now):
             message.text_body = texts.ANONYMISED
             message.html_body = None
             message.attachments = []
+        sign_ups = _forget_unconfirmed_sign_ups(session, now)
         counts = {
             "inquiries": len(inquiries),
             "intake_answers": len(bookings),
             "messages": len(messages),
+            "sign_ups": sign_ups,
         }
         if any(counts.values()):
             record(session, None, "privacy.retention", "retention", None, counts)
         return counts
+
+
+def _forget_unconfirmed_sign_ups(session, now):
+    """Newsletter sign-ups left unconfirmed for UNCONFIRMED_SIGN_UP_LIFETIME: deleted when
+    never confirmed; one who had confirmed before, left and signed up again without
+    confirming stays as she was, unsubscribed. Returns how many."""
+    stale = session.scalars(
+        sa.select(Subscriber).where(
+            Subscriber.status == SIGNED_UP,
+            Subscriber.updated_at < now - UNCONFIRMED_SIGN_UP_LIFETIME,
+        )
+    ).all()
+    for subscriber in stale:
+        if subscriber.confirmed_at is None:
+            session.delete(subscriber)
+        else:
+            subscriber.status = UNSUBSCRIBED
+            subscriber.confirm_token_hash = None
+            subscriber.confirm_expires_at = None
+            subscriber.updated_at = now
+    return len(stale)
 
 
 # ----------------------------------------------------------------------------- incidents

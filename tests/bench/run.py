@@ -1,5 +1,6 @@
 """`make bench`: the public pages against the bare-Flask ceiling, the reservation burst, and
-how slot computation, the export and the ledger grow. Bounded (a few minutes), loopback only.
+how slot computation, the export, the ledger and newsletter sending grow. Bounded (a few
+minutes), loopback only.
 
     python -m tests.bench.run            # BENCH_SECONDS=3 BENCH_ROUNDS=3 by default
 
@@ -318,6 +319,20 @@ def books_costs(workdir):
     return figures
 
 
+def newsletter_figures():
+    """Sending 1,000 then 10,000 issues to a loopback SMTP sink (tests/bench/newsletter.py)."""
+    from tests.bench.newsletter import newsletter_costs, scratch_folder
+
+    with scratch_folder() as folder:
+        return newsletter_costs(folder)
+
+
+def newsletter_summary(figures):
+    from tests.bench.newsletter import summary
+
+    return summary(figures)
+
+
 # The run ---------------------------------------------------------------------------------
 
 
@@ -367,6 +382,7 @@ def main():
     slots = slot_costs()
     books = books_costs(workdir)
     shutil.rmtree(workdir, ignore_errors=True)
+    letters = newsletter_figures()
 
     figures["ceiling_rps"] = statistics.median(rates["ceiling"])
     for name in PAGES:
@@ -381,6 +397,7 @@ def main():
     figures["slots_10000_vs_1000"] = slots[10_000] / slots[1_000]
     figures.update(books)
     figures["export_peak_ratio"] = books["export_100000_peak_mb"] / books["export_10000_peak_mb"]
+    figures.update(letters)
     figures["non_2xx"] = sum(bad.values())
     figures["bench_seconds"] = time.monotonic() - began
 
@@ -416,8 +433,9 @@ def main():
     print(
         f"ledger page: first {books['ledger_10000_first_ms']:.1f} / "
         f"{books['ledger_100000_first_ms']:.1f} ms, last {books['ledger_10000_last_ms']:.1f} / "
-        f"{books['ledger_100000_last_ms']:.1f} ms at 10,000 / 100,000 rows\n"
+        f"{books['ledger_100000_last_ms']:.1f} ms at 10,000 / 100,000 rows"
     )
+    print(newsletter_summary(letters) + "\n")
     for name, value in figures.items():
         print(f"{name}={value:.2f}" if isinstance(value, float) else f"{name}={value}")
     if burst["5xx"] or figures["non_2xx"]:

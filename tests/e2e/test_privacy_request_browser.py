@@ -1,32 +1,16 @@
 """In the browser: a person files a request from the public form, confirms it from the
 email the worker delivered, and the owner answers it from her desk; at 390 and 1280 px."""
 
-import email
 import re
-from email import policy
-from pathlib import Path
 
 import sqlalchemy as sa
 
 from consult.extensions import db
-from consult.mail.models import OutboxMessage
 from consult.privacy.models import DONE, PrivacyRequest
+from tests.e2e.outbox import delivered
 from tests.factories import make_booking
 
 LINK = re.compile(r"https?://\S+/privacy/confirm/[\w-]+")
-
-
-def delivered(app, topic):
-    """The .eml file the worker wrote for the newest message of `topic`."""
-    with app.app_context():
-        message = db.session.scalars(
-            sa.select(OutboxMessage)
-            .where(OutboxMessage.topic.startswith(topic))
-            .order_by(OutboxMessage.id.desc())
-        ).first()
-        path = Path(app.instance_path) / "outbox" / f"{message.id:06d}.eml"
-    with path.open("rb") as handle:
-        return email.message_from_binary_file(handle, policy=policy.default)
 
 
 def test_a_request_filed_confirmed_by_email_and_answered_from_the_desk(

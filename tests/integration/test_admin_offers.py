@@ -58,6 +58,16 @@ def test_bad_offer_input_comes_back_with_a_message_per_field_and_saves_nothing(a
     assert offers(app) == []
 
 
+def test_a_price_of_only_spaces_is_asked_for_again_and_zero_is_free(app, client, auth):
+    auth.login()
+    for blank in ("\t", "   ", "\u00a0"):
+        response = client.post("/fr/admin/offers/new", data=dict(VALID, price_cents=blank))
+        assert response.status_code == 400, repr(blank)
+        assert "Entrez un prix, 0 pour une séance gratuite." in response.text
+    assert offers(app) == []
+    assert client.post("/en/admin/offers/new", data=dict(VALID, price_cents="0")).status_code == 302
+
+
 def test_the_messages_speak_french_on_the_french_desk(client, auth):
     auth.login()
     response = client.post("/fr/admin/offers/new", data=dict(VALID, price_cents="douze"))

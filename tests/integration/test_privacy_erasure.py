@@ -16,6 +16,7 @@ from consult.content.models import InquiryMessage, SpeakingInquiry
 from consult.extensions import db
 from consult.mail.models import OutboxMessage
 from consult.mail.outbox import queue, queue_templated
+from consult.newsletter.models import Subscriber
 from consult.payments.models import LedgerEntry, LedgerTax, WebhookEvent
 from consult.privacy.models import INQUIRY_CONTACT, OPEN, PrivacyRequest
 from consult.privacy.service import record_consent
@@ -42,6 +43,7 @@ KINDS = (
     "consents",
     "messages",
     "privacy_requests",
+    "newsletter",
 )
 
 
@@ -116,6 +118,7 @@ def person_with_everything(session, email=EMAIL, name=NAME, now=CLOCK):
             after={"client": name, "email": email},
         )
     )
+    session.add(Subscriber(email=email, email_key=email.lower(), status="active", lang="fr"))
     request = PrivacyRequest(
         kind="delete",
         email=email,
@@ -220,6 +223,7 @@ def test_the_export_holds_every_kind_of_data_on_the_email_as_json_and_csv(client
     assert data["consents"][0]["text"].startswith("J’accepte")
     assert data["messages"][0]["subject"] == "Votre rencontre"
     assert data["privacy_requests"][0]["kind"] == "delete"
+    assert data["newsletter"][0]["status"] == "active"
     exported = json.dumps(data, ensure_ascii=False)
     assert OTHER_EMAIL not in exported and OTHER_NAME not in exported
 

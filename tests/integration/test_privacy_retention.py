@@ -76,7 +76,7 @@ def test_retention_anonymises_only_what_is_past_its_period(app):
             sa.select(LedgerEntry.number, LedgerEntry.total_cents, LedgerEntry.client_name)
         ).all()
         counts = run_retention(now)
-        assert counts == {"inquiries": 1, "intake_answers": 1, "messages": 1}
+        assert counts == {"inquiries": 1, "intake_answers": 1, "messages": 1, "sign_ups": 0}
         inquiries, goals, bodies = state(db.session)
         assert inquiries == {"[anonymised]", "Message de Recente"}
         assert goals == {"", "Objectif récent"}
@@ -96,7 +96,12 @@ def test_retention_anonymises_only_what_is_past_its_period(app):
         )
         assert "ancienne" not in old_inquiry.email
         # Run again: nothing more to do.
-        assert run_retention(now) == {"inquiries": 0, "intake_answers": 0, "messages": 0}
+        assert run_retention(now) == {
+            "inquiries": 0,
+            "intake_answers": 0,
+            "messages": 0,
+            "sign_ups": 0,
+        }
 
 
 def test_the_owners_periods_replace_the_defaults(app, client):
@@ -112,7 +117,12 @@ def test_the_owners_periods_replace_the_defaults(app, client):
             )
         )
         db.session.commit()
-        assert run_retention(now) == {"inquiries": 0, "intake_answers": 2, "messages": 0}
+        assert run_retention(now) == {
+            "inquiries": 0,
+            "intake_answers": 2,
+            "messages": 0,
+            "sign_ups": 0,
+        }
 
 
 def test_the_command_and_the_worker_job_run_it(app, runner):
