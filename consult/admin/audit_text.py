@@ -84,6 +84,19 @@ ACTION_LABELS = {
     "auth.recovery_code_use": _l("Recovery codes used"),
     "auth.recovery_codes_replace": _l("Recovery codes replaced"),
     "auth.sign_in_link_use": _l("Sign-ins by emailed link"),
+    "privacy.settings": _l("Privacy settings"),
+    "privacy.consent_withdraw": _l("Consents marked withdrawn"),
+    "privacy.request_confirm": _l("Privacy requests confirmed"),
+    "privacy.request_answer": _l("Privacy requests answered"),
+    "privacy.erase": _l("Personal information erased"),
+    "privacy.retention": _l("Retention periods applied"),
+    "privacy.incident": _l("Incidents recorded"),
+    "newsletter.schedule": _l("Newsletter issues scheduled"),
+    "newsletter.unschedule": _l("Newsletter issues back to draft"),
+    "newsletter.import": _l("Newsletter readers imported"),
+    "newsletter.confirm": _l("Newsletter subscriptions confirmed"),
+    "newsletter.language": _l("Newsletter languages changed"),
+    "newsletter.unsubscribe": _l("Newsletter unsubscriptions"),
 }
 FIELD_LABELS = {
     "status": _l("Status"),
@@ -349,12 +362,47 @@ def sentence(entry, targets, zone, currency):
     }
     if action in plain:
         return say(plain[action])
+    if action.startswith(("privacy.", "newsletter.")):
+        return _records_sentence(say, action, before, after, zone)
     return say(
         _("%(action)s on %(target)s %(id)s."),
         action=action,
         target=entry.target_type,
         id=entry.target_id,
     )
+
+
+def _records_sentence(say, action, before, after, zone):
+    """The privacy records' and the newsletter's entries."""
+    subject = after.get("subject") or before.get("subject") or ""
+    if action == "newsletter.schedule":
+        return say(
+            _("Scheduled the newsletter issue “%(subject)s” for %(time)s."),
+            subject=subject,
+            time=_instant(after.get("scheduled_at"), zone),
+        )
+    if action == "newsletter.unschedule":
+        return say(_("Put the newsletter issue “%(subject)s” back to draft."), subject=subject)
+    if action == "newsletter.import":
+        return say(
+            _("Imported %(added)s newsletter readers (%(refused)s lines set aside)."),
+            added=after.get("added", 0),
+            refused=after.get("refused", 0),
+        )
+    if action == "privacy.incident":
+        return say(_("Recorded the incident “%(title)s”."), title=after.get("title", ""))
+    texts = {
+        "privacy.settings": _("Changed the privacy settings."),
+        "privacy.consent_withdraw": _("Marked a consent withdrawn."),
+        "privacy.request_confirm": _("A privacy request was confirmed by its emailed link."),
+        "privacy.request_answer": _("Answered a privacy request."),
+        "privacy.erase": _("Erased what the site held on one person."),
+        "privacy.retention": _("Anonymised what was past its retention period."),
+        "newsletter.confirm": _("A reader confirmed her newsletter subscription."),
+        "newsletter.language": _("A reader changed the language of her newsletter."),
+        "newsletter.unsubscribe": _("A reader unsubscribed from the newsletter."),
+    }
+    return say(texts.get(action, action))
 
 
 def details(entry, zone, currency):

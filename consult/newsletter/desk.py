@@ -259,7 +259,7 @@ def schedule_issue(issue_id):
         form.send_at.errors.append(_("This time does not exist (the clocks skip it)."))
         return _issue_page(issue, _form_for(issue), form), 400
     try:
-        sending.schedule(db.session, issue, when, utcnow())
+        sending.schedule(db.session, issue, when, utcnow(), by=current_user)
     except sending.IssueError as error:
         return _refused(issue, error)
     flash(_("Scheduled."), "success")
@@ -288,7 +288,7 @@ def send_issue(issue_id):
     issue = _issue_or_404(issue_id)
     now = utcnow()
     try:
-        sending.schedule(db.session, issue, now, now)
+        sending.schedule(db.session, issue, now, now, by=current_user)
     except sending.IssueError as error:
         return _refused(issue, error)
     flash(_("It goes out within a minute."), "success")
@@ -302,7 +302,7 @@ def unschedule_issue(issue_id):
     _checked_action()
     issue = _issue_or_404(issue_id)
     try:
-        sending.unschedule(db.session, issue, utcnow())
+        sending.unschedule(db.session, issue, utcnow(), by=current_user)
     except sending.IssueError as error:
         return _refused(issue, error)
     flash(_("Back to draft: it will not go out."), "success")
@@ -370,6 +370,7 @@ def import_readers():
                 default_lang=form.default_lang.data,
                 ask_to_confirm=form.ask_to_confirm.data,
                 now=utcnow(),
+                by=current_user,
             )
     status = 400 if form.errors else 200
     return render_template(

@@ -24,6 +24,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from .. import business as business_module
+from ..audit import record
 from ..content.text import render_markdown
 from ..database import release_read, write
 from ..extensions import UTCDateTime, db, utcnow
@@ -125,7 +126,15 @@ def save_written(session, issue, texts, now, *, by=None):
     return issue
 
 
-def schedule(session, issue, when, now):
+def _audited(issue):
+    return {
+        "status": issue.status,
+        "scheduled_at": issue.scheduled_at.isoformat() if issue.scheduled_at else None,
+        "subject": issue.subject_fr or issue.subject_en or "",
+    }
+
+
+def schedule(session, issue, when, now, *, by=None):
     """Give a draft (or scheduled) issue its time; `when` is now for "send now": the worker
     queues it on its next turn, a web request never sends."""
     if when < now - timedelta(minutes=1):
@@ -135,20 +144,24 @@ def schedule(session, issue, when, now):
         _refuse_sent(issue)
         if issue.kind != FROM_ARTICLE and not compose.languages(issue, now):
             raise NothingToSend(issue.id)
+        before = _audited(issue)
         issue.status = SCHEDULED
         issue.scheduled_at = max(when, now)
         issue.updated_at = now
+        record(session, by, "newsletter.schedule", issue, before, _audited(issue))
     return issue
 
 
-def unschedule(session, issue, now):
+def unschedule(session, issue, now, *, by=None):
     """Back to draft: it waits until she gives it a time again."""
     with write(session) as tx:
         tx.lock(issue)
         _refuse_sent(issue)
+        before = _audited(issue)
         issue.status = DRAFT
         issue.scheduled_at = None
         issue.updated_at = now
+        record(session, by, "newsletter.unschedule", issue, before, _audited(issue))
     return issue
 
 

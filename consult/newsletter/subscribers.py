@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 
 from ..accounting.ledger import FORMULA_STARTS
+from ..audit import record
 from ..database import write
 from ..privacy.models import COMMERCIAL, ConsentRecord
 from ..privacy.service import record_consent, withdraw_consent
@@ -195,7 +196,7 @@ def _read(text, default_lang, refused):
     return rows
 
 
-def import_csv(session, text, *, stated_source, default_lang, ask_to_confirm, now):
+def import_csv(session, text, *, stated_source, default_lang, ask_to_confirm, now, by=None):
     """Add the file's readers with the consent she states; returns an Imported.
 
     Each row records a commercial consent (her words, plus the row's own date or source),
@@ -260,6 +261,19 @@ def import_csv(session, text, *, stated_source, default_lang, ask_to_confirm, no
                 session.flush()
                 start_confirmation(session, subscriber, now)
             outcome.added += 1
+        record(
+            session,
+            by,
+            "newsletter.import",
+            "import",
+            None,
+            {
+                "added": outcome.added,
+                "refused": len(outcome.refused),
+                "source": stated_source.strip()[:200],
+                "confirmations": bool(ask_to_confirm),
+            },
+        )
     outcome.refused.sort()
     return outcome
 

@@ -172,3 +172,32 @@ def test_the_audit_log_is_the_owners_only(client, auth):
 def test_odd_page_numbers_never_crash(client, auth, page):
     auth.login()
     assert client.get(f"{PAGE}?page={page}").status_code == 200
+
+
+def test_her_newsletter_and_privacy_actions_read_as_sentences(app, client, auth):
+    from consult.newsletter.models import DRAFT, WRITTEN, Issue
+
+    auth.login()
+    with app.app_context():
+        issue = Issue(kind=WRITTEN, status=DRAFT, subject_fr="Nouvelles d’automne",
+                      body_md_fr="Bonjour", body_html_fr="<p>Bonjour</p>")  # fmt: skip
+        db.session.add(issue)
+        db.session.commit()
+        issue_id = issue.id
+    response = client.post(
+        f"/fr/admin/newsletter/issues/{issue_id}/schedule", data={"send_at": "2030-03-05T09:30"}
+    )
+    assert response.status_code == 302
+    client.post(f"/fr/admin/newsletter/issues/{issue_id}/unschedule")
+    french = client.get("/fr/admin/audit/").text
+    # Her time, in her zone: 9 h 30 in Montréal.
+    assert "Numéro de l’infolettre «\u00a0Nouvelles d’automne\u00a0» programmé pour le" in french
+    assert "9 h 30" in french.split("programmé pour le", 1)[1].split("</", 1)[0]
+    assert "remis en brouillon." in french
+    with app.app_context():
+        db.session.add(AuditEntry(action="privacy.erase", target_type="privacyrequest",
+                                  target_id="4", after={"bookings": 1}))  # fmt: skip
+        db.session.commit()
+    english = client.get(PAGE).text
+    assert "Erased what the site held on one person." in english
+    assert "privacy.erase on" not in english and "newsletter.schedule on" not in english
