@@ -107,3 +107,19 @@ def test_at_390_each_row_is_a_card_of_labels_and_values(accountant_page, screens
     assert label == '"Net"'
     assert "-25,00" in net.inner_text()
     screenshot(page, "accounting-ledger-rows-390", full_page=False)
+
+
+def test_on_a_phone_the_totals_stack_as_cards_of_labelled_figures(accountant_page, screenshot):
+    page, _numbers = accountant_page
+    page.set_viewport_size({"width": 390, "height": 900})
+    page.goto(f"/fr/accounting/?{NOVEMBER}")
+    totals = page.locator(".ledger-totals")
+    # Nothing to scroll sideways: the table is no wider than its box.
+    assert totals.evaluate("table => table.scrollWidth <= table.parentElement.clientWidth")
+    labels = page.evaluate(
+        """() => [...document.querySelectorAll('tr[data-kind="all"] td')]
+            .map(cell => getComputedStyle(cell, '::before').content)"""
+    )
+    assert '"Total"' in labels and '"TPS/GST"' in labels and '"Net"' in labels
+    assert clipped_amounts(page) == []
+    screenshot(page, "accounting-totals-390")
