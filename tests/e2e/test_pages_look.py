@@ -43,6 +43,9 @@ def look(page, path, name):
     """Open `path`, keep its screenshot, return the page's width in CSS pixels."""
     response = page.goto(path)
     assert response.status == 200, path
+    # The booking page shows the browser's own zone by fetching its times once loaded:
+    # the picture and the width are of the page after that.
+    page.wait_for_load_state("networkidle")
     SCREENSHOTS.mkdir(exist_ok=True)
     width = page.viewport_size["width"]
     page.screenshot(path=SCREENSHOTS / f"{name}-{width}.png", full_page=True)
