@@ -186,6 +186,8 @@ class Booking(db.Model):
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     confirmed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     cancelled_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    #: When it last moved: with its other dates, the DTSTAMP her calendar feed gives it.
+    updated_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     reminder_sent_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     #: The video room made for this booking alone (kept when it moves); empty otherwise.
     meeting_url: so.Mapped[str] = so.mapped_column(sa.String(500), default="")

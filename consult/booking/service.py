@@ -748,6 +748,7 @@ def _reschedule(tx, booking, new_starts_at, now, business, *, by):
             booking.starts_at, booking.ends_at = new_starts_at, ends_at
             booking.busy_starts_at, booking.busy_ends_at = busy_start, busy_end
             booking.ics_sequence += 1
+            booking.updated_at = now
             booking.reminder_sent_at = None
             if by is None:
                 booking.reschedule_count += 1

@@ -275,3 +275,15 @@ def test_bad_meeting_input_gets_a_message_per_field_in_french(app, client, auth)
     assert "numéro de téléphone" in page
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Offer.id))) == 0
+
+
+def test_a_move_is_the_sessions_last_change_in_her_feed(ctx):
+    from consult.calendar.ics import last_change
+
+    app, offer = ctx
+    booking = confirmed(offer)
+    before = last_change(booking)
+    service.reschedule(db.session, booking, LATER, NOW, business=current_business())
+    db.session.commit()
+    assert booking.updated_at == NOW
+    assert last_change(booking) == max(before, NOW)
