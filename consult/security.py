@@ -1,15 +1,37 @@
 """Response headers, caching rules, fingerprinted static files and safe redirects."""
 
 import hashlib
+import hmac
+import ipaddress
 import os
 from functools import cache
 from urllib.parse import urljoin, urlsplit
 
 from flask import current_app, request, url_for
+from flask_limiter.util import get_remote_address
 
 from .auth.access import PUBLIC, declared_access
 
 ONE_YEAR = 365 * 24 * 3600
+
+
+def client_network():
+    """The client's address, an IPv6 one by its /64 (what one connection is handed)."""
+    raw = get_remote_address() or ""
+    try:
+        address = ipaddress.ip_address(raw)
+    except ValueError:
+        return raw
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+def client_address_key():
+    """A keyed hash of the client's network, kept instead of the address (on her hold, as
+    the proof of a newsletter consent)."""
+    secret = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(secret, client_network().encode(), hashlib.sha256).hexdigest()
 
 
 def is_safe_next(target):

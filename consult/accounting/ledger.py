@@ -295,6 +295,11 @@ VARIANTS = {variant.name: variant for variant in (STANDARD, EXCEL_FR)}
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+def formula_safe(text: str) -> str:
+    """`text` as a spreadsheet shows it, never runs it: a leading quote before a formula."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def dollars(cents: int, decimal: str = ".") -> str:
     """-1234 -> "-12.34": no thousands separator, no currency sign, exact."""
     sign = "-" if cents < 0 else ""
@@ -307,10 +312,7 @@ def cell(value, variant: Variant) -> str:
         return ""
     if isinstance(value, Cents):
         return dollars(value, variant.decimal)
-    text = str(value)
-    if text.startswith(FORMULA_STARTS):
-        return "'" + text
-    return text
+    return formula_safe(str(value))
 
 
 #: The full ledger layout: (key, English label). Tax columns go after "subtotal".

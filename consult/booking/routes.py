@@ -1,8 +1,5 @@
 """The prospect's path: offers, free slots in her zone, intake, hold, status, her own link."""
 
-import hashlib
-import hmac
-import ipaddress
 from datetime import UTC, datetime
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
@@ -23,7 +20,6 @@ from flask import (
 from flask import session as browser
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_limiter.util import get_remote_address
 
 from .. import business, navigation
 from ..auth.access import public
@@ -32,6 +28,7 @@ from ..formatting import current_locale, format_money, format_when
 from ..i18n import LANGUAGES, current_lang
 from ..payments.service import HoldLapsed, PaymentUnavailable, hold_minutes, start_checkout
 from ..payments.taxes import compute
+from ..security import client_address_key, client_network
 from . import display, invitation, policy, service, slot_cache, slots
 from .forms import (
     DRAFT_FIELDS,
@@ -299,24 +296,6 @@ def times(slug):
 
 def reserve_rate_limit():
     return current_app.config["RESERVE_RATE_LIMIT"]
-
-
-def client_network():
-    """The client's address, an IPv6 one by its /64 (what one connection is handed)."""
-    raw = get_remote_address() or ""
-    try:
-        address = ipaddress.ip_address(raw)
-    except ValueError:
-        return raw
-    if address.version == 6:
-        return str(ipaddress.ip_network(f"{address}/64", strict=False))
-    return str(address)
-
-
-def client_address_key():
-    """A keyed hash of the client's network, kept on her hold instead of the address."""
-    secret = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(secret, client_network().encode(), hashlib.sha256).hexdigest()
 
 
 def hold_limits():

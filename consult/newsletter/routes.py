@@ -7,9 +7,9 @@ from flask_babel import gettext as _
 
 from .. import business
 from ..auth.access import public
-from ..booking.routes import client_address_key
 from ..extensions import csrf, db, limiter, utcnow
 from ..i18n import current_lang
+from ..security import client_address_key
 from . import links, service, texts
 from .forms import PREFIX, ConfirmForm, PreferencesForm, SignupForm
 from .models import ACTIVE, PENDING

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 
-from ..accounting.ledger import FORMULA_STARTS
+from ..accounting.ledger import formula_safe
 from ..audit import record
 from ..database import write
 from ..privacy.models import COMMERCIAL, ConsentRecord
@@ -81,7 +81,7 @@ def cell(value):
     if value is None:
         return ""
     text = value.isoformat() if hasattr(value, "isoformat") else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return formula_safe(text)
 
 
 def export_lines(session, chunk=1000):

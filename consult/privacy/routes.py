@@ -24,6 +24,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .. import business, navigation
+from ..accounting.ledger import formula_safe
 from ..auth.access import owner_only, public
 from ..extensions import db, limiter, utcnow
 from ..hostile import page_number
@@ -41,8 +42,6 @@ from .models import (
 
 bp = Blueprint("privacy", __name__, url_prefix="/<lang:lang>")
 PER_PAGE = 50
-#: Characters that make a spreadsheet read a cell as a formula (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @bp.record_once
@@ -265,8 +264,7 @@ def _cell(value):
         value = json.dumps(value, ensure_ascii=False)
     if value is None:
         return ""
-    value = str(value)
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
+    return formula_safe(str(value))
 
 
 def export_zip(data):
