@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from markupsafe import Markup, escape
 
 from ..auth.models import User
@@ -384,10 +385,13 @@ def _records_sentence(say, action, before, after, zone):
     if action == "newsletter.unschedule":
         return say(_("Put the newsletter issue “%(subject)s” back to draft."), subject=subject)
     if action == "newsletter.import":
-        return say(
-            _("Imported %(added)s newsletter readers (%(refused)s lines set aside)."),
-            added=after.get("added", 0),
-            refused=after.get("refused", 0),
+        return escape(
+            ngettext(
+                "Imported %(num)d newsletter reader (lines set aside: %(refused)s).",
+                "Imported %(num)d newsletter readers (lines set aside: %(refused)s).",
+                int(after.get("added", 0)),
+                refused=int(after.get("refused", 0)),
+            )
         )
     if action == "privacy.incident":
         return say(_("Recorded the incident “%(title)s”."), title=after.get("title", ""))

@@ -338,7 +338,7 @@ def test_an_import_records_each_consent_and_sends_no_confirmation(app, client, o
         "cleo@example.org,,\n",
     )
     assert response.status_code == 200
-    assert "2 address(es) added." in response.text
+    assert "2 addresses added." in response.text
     for line, why in ((3, "not a valid email address"), (4, "unknown language"),
                       (5, "already earlier in the file"), (6, "not brought back"),
                       (7, "control characters")):  # fmt: skip
@@ -443,7 +443,16 @@ def test_an_import_past_the_line_cap_says_where_it_stopped(app, client, owner, m
 
     monkeypatch.setattr(subscribers, "IMPORT_MAX_ROWS", 2)
     response = _upload(client, "a@example.org\nb@example.org\nc@example.org\n")
-    assert "2 address(es) added." in response.text
+    assert "2 addresses added." in response.text
     row = response.text.split('data-line="3"')[1].split("</tr>")[0]
     assert "were not read" in row
     assert count(app, Subscriber) == 2
+
+
+def test_an_import_is_in_her_audit_log_as_a_sentence(app, client, owner):
+    response = _upload(client, "email\nann@example.org\nnot-an-email\n")
+    assert "1 address added." in response.text
+    log = client.get("/en/admin/audit/").text
+    assert "Imported 1 newsletter reader (lines set aside: 1)." in log
+    french = client.get("/fr/admin/audit/").text
+    assert "1 abonné importé dans l’infolettre (lignes écartées\u00a0: 1)." in french
