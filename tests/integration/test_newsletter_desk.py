@@ -4,6 +4,7 @@ formula-safe CSV, imported with the consent she states."""
 
 import csv
 import io
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -230,10 +231,8 @@ def test_the_issue_list_shows_what_became_of_each_issue(app, client, owner):
             )
     page = client.get("/en/admin/newsletter/").text
     row = page.split(f'data-issue="{issue_id}"')[1].split("</tr>")[0]
-    assert "<td data-recipients>3</td>" in row
-    assert "<td data-delivered>2</td>" in row
-    assert "<td data-failed>1</td>" in row
-    assert "<td data-left>1</td>" in row
+    shown = dict(re.findall(r"<td data-(recipients|delivered|failed|left) [^>]*>(\d+)</td>", row))
+    assert shown == {"recipients": "3", "delivered": "2", "failed": "1", "left": "1"}
 
 
 def test_an_article_is_sent_as_an_issue_from_its_page(app, client, owner):
